@@ -1,0 +1,1 @@
+"""Architecture Playground: build, train and look inside neural networks (the library; no Streamlit here)."""

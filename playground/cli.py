@@ -1,0 +1,143 @@
+"""Command line: `python -m playground summary | train | export SPEC.json`."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from playground.spec import Analysis, SpecError, analyze, parse_spec
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        self.exit(2, f"error: {message} (see --help)\n")
+
+
+def _load(path: str) -> Analysis:
+    try:
+        text = Path(path).read_bytes()
+    except OSError as e:
+        raise SpecError([_problem(f"cannot read {path}: {e.strerror or e}")]) from None
+    return analyze(parse_spec(text)).raise_if_invalid()
+
+
+def _problem(message: str):
+    from playground.spec import Problem
+
+    return Problem("spec", message)
+
+
+def _fmt(shape) -> str:
+    return "(" + ", ".join(map(str, shape)) + (",)" if len(shape) == 1 else ")")
+
+
+def summary(args) -> int:
+    a = _load(args.spec)
+    rows = []
+
+    def collect(infos, depth):
+        for info in infos:
+            rows.append((info, depth))
+            collect(info.children, depth + 1)
+
+    collect(a.layers, 0)
+    if args.json:
+        doc = {
+            "name": a.spec.get("name"),
+            "dataset": a.dataset.name,
+            "task": a.dataset.task,
+            "input_shape": list(a.dataset.input_shape),
+            "layers": [{"index": i.where, "type": i.type, "output_shape": list(i.out_shape), "params": i.params, "macs": i.macs}
+                       for i, d in rows if d == 0] ,
+            "total_params": a.total_params,
+            "total_macs": a.total_macs,
+            "loss": a.loss["type"],
+            "optimizer": a.optimizer["type"],
+        }
+        for entry, (info, _) in zip(doc["layers"], [r for r in rows if r[1] == 0]):
+            if info.children:
+                entry["layers"] = [{"type": c.type, "output_shape": list(c.out_shape), "params": c.params} for c in info.children]
+        print(json.dumps(doc))
+        return 0
+    print(f"{a.spec.get('name') or 'model'} · dataset {a.dataset.name} ({a.dataset.task}) · input {_fmt(a.dataset.input_shape)}")
+    print(f"{'#':<10}{'layer':<22}{'output shape':<18}{'params':>12}")
+    for info, depth in rows:
+        idx = ".".join(map(str, info.path))
+        print(f"{idx:<10}{'  ' * depth + info.type:<22}{_fmt(info.out_shape):<18}{info.params:>12,}")
+    print(f"total params: {a.total_params:,}   multiply-adds per sample: {a.total_macs:,}")
+    print(f"loss: {a.loss['type']}   optimizer: {a.optimizer['type']} lr {a.optimizer['lr']:g}")
+    return 0
+
+
+def train_cmd(args) -> int:
+    from playground.training import Diverged, train
+
+    a = _load(args.spec)
+    last = None
+    try:
+        for record in train(a, epochs=args.epochs, max_seconds=args.max_seconds):
+            last = record
+            if args.json:
+                print(json.dumps(record.as_json()), flush=True)
+            else:
+                acc = f"  test acc {record.test_accuracy:.1%}" if record.test_accuracy is not None else ""
+                print(f"epoch {record.epoch:>4}  {record.seconds:7.2f}s  train loss {record.train_loss:.4f}  test loss {record.test_loss:.4f}{acc}", flush=True)
+    except Diverged as e:
+        if args.json:
+            print(json.dumps({"final": True, "status": "diverged", "message": str(e)}))
+        print(str(e), file=sys.stderr)
+        return 1
+    final = {"final": True, "status": "finished", **(last.as_json() if last else {})}
+    if args.json:
+        print(json.dumps(final))
+    elif last is not None:
+        acc = f", test accuracy {last.test_accuracy:.1%}" if last.test_accuracy is not None else ""
+        print(f"done: {last.epoch} epochs in {last.seconds:.1f}s, test loss {last.test_loss:.4f}{acc}")
+    return 0
+
+
+def export_cmd(args) -> int:
+    from playground.export import export_code
+
+    code = export_code(_load(args.spec))
+    if args.output:
+        Path(args.output).write_text(code)
+    else:
+        sys.stdout.write(code)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _Parser(prog="python -m playground", description="Architecture Playground on the command line.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p = sub.add_parser("summary", help="per-layer output shapes and parameter counts")
+    p.add_argument("spec")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=summary)
+    p = sub.add_parser("train", help="train headless, one line per epoch")
+    p.add_argument("spec")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--max-seconds", type=float)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=train_cmd)
+    p = sub.add_parser("export", help="a standalone PyTorch file for the model")
+    p.add_argument("spec")
+    p.add_argument("-o", "--output")
+    p.set_defaults(func=export_cmd)
+    args = parser.parse_args(argv)
+    # Small models train fastest on one thread; two OpenMP threads on a busy 2-core machine crawl
+    import torch
+
+    torch.set_num_threads(1)
+    if getattr(args, "epochs", None) is not None and args.epochs < 1:
+        parser.error("--epochs must be at least 1")
+    if getattr(args, "max_seconds", None) is not None and args.max_seconds <= 0:
+        parser.error("--max-seconds must be positive")
+    try:
+        return args.func(args)
+    except SpecError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
