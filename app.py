@@ -1,5 +1,7 @@
 """Architecture Playground — entry point: navigation over the pages, nothing else."""
 import streamlit as st
 
-st.set_page_config(page_title="Architecture Playground", page_icon="🧠", layout="wide")
-st.navigation([st.Page("pages/build.py", title="Build", icon="🧱", default=True)]).run()
+from playground.ui.nav import pages
+
+st.set_page_config(page_title="Architecture Playground", page_icon=":material/hub:", layout="wide")
+st.navigation(pages()).run()

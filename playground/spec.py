@@ -29,6 +29,7 @@ MAX_DEPTH = 8
 MAX_LAYERS = 200
 MAX_PARAMS = 5_000_000
 SEQUENCE_TASKS = ("token_classification", "next_token")
+UPLOAD = "upload"  # the dataset name of a user's CSV file, passed to analyze() as a Dataset
 
 NAMESPACE = {"nn": nn, **{k: getattr(modules, k) for k in dir(modules) if isinstance(getattr(modules, k), type)}}
 
@@ -101,15 +102,21 @@ def decode_link(value: str) -> dict[str, Any]:
     body = value[2:] if compressed else value
     if len(body) > MAX_SPEC_BYTES * 2:
         raise SpecError([Problem("spec", "link: the spec in the link is longer than 1 MB")])
+    damaged = SpecError([Problem("spec", "link: the spec in the link is damaged (not valid base64) — showing the default model")])
     try:
         raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
         if compressed:
             inflater = zlib.decompressobj()
             raw = inflater.decompress(raw, MAX_SPEC_BYTES + 1)
-            if len(raw) > MAX_SPEC_BYTES or inflater.unconsumed_tail:
-                raise SpecError([Problem("spec", "link: the spec in the link is longer than 1 MB")])
+            too_long = len(raw) > MAX_SPEC_BYTES or bool(inflater.unconsumed_tail)
+            truncated = not too_long and not inflater.eof
+        raw.decode("utf-8")
     except (binascii.Error, ValueError, zlib.error):
-        raise SpecError([Problem("spec", "link: the spec in the link is damaged (not valid base64) — showing the default model")]) from None
+        raise damaged from None
+    if compressed and too_long:  # a zlib bomb stops here, after inflating at most 1 MB
+        raise SpecError([Problem("spec", "link: the spec in the link is longer than 1 MB")])
+    if compressed and truncated:
+        raise damaged
     try:
         return parse_spec(raw)
     except SpecError as e:
@@ -258,6 +265,9 @@ def _load_dataset(section: dict[str, Any], problems: list[Problem]) -> Dataset |
     if not isinstance(name, str):
         problems.append(Problem("dataset", f"dataset: needs a 'name', one of {', '.join(DATASETS)}"))
         return None
+    if name == UPLOAD:
+        problems.append(Problem("dataset", "dataset (upload): this spec uses an uploaded CSV file, which a link or spec file cannot carry — upload the CSV again on the Build page"))
+        return None
     if name not in DATASETS:
         near = difflib.get_close_matches(name, list(DATASETS), n=1)
         hint = f" — did you mean '{near[0]}'?" if near else f" (choose from {', '.join(DATASETS)})"
@@ -283,7 +293,7 @@ def _section(raw: dict[str, Any], where: str, params, problems: list[Problem]) -
 
 def _typed(raw: dict[str, Any], where: str, registry: dict, problems: list[Problem]) -> dict[str, Any]:
     kind = raw.get("type") if isinstance(raw, dict) else None
-    if kind not in registry:
+    if not isinstance(kind, str) or kind not in registry:
         near = difflib.get_close_matches(str(kind), list(registry), n=1)
         hint = f" — did you mean '{near[0]}'?" if near else f" (choose from {', '.join(registry)})"
         shown = f"'{kind}'" if kind is not None else "missing"

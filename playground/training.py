@@ -59,7 +59,7 @@ class Trainer:
         self.analysis = analysis
         self.data = dataset or analysis.dataset
         t = analysis.training
-        self.settings = t
+        self.settings = dict(t)  # a copy: train(epochs=...) overrides epochs here without touching the analysis
         self.epochs = t["epochs"]
         self.batch_size = min(t["batch_size"], self.data.n_train)
         self.model = build_model(analysis)
@@ -199,7 +199,8 @@ def train(analysis: Analysis, epochs: int | None = None, max_seconds: float | No
     """Headless training: yields one record per epoch; stops at the epoch or time budget. Raises Diverged."""
     trainer = Trainer(analysis, dataset)
     if epochs is not None:
-        trainer.epochs = epochs
+        trainer.epochs = trainer.settings["epochs"] = epochs  # the cosine schedule spans the epochs actually run
+    torch.manual_seed(analysis.training["seed"])  # dropout draws from the global generator (as in TrainingJob)
     budget = max_seconds if max_seconds is not None else analysis.training["max_seconds"]
     start = time.perf_counter()
     samples = 0
@@ -288,6 +289,9 @@ class TrainingJob:
         with self._cond:
             if self._thread is not None:
                 self._paused = False
+                if self._status == "paused":  # e.g. Start after Step: the worker runs on, so say so
+                    self._status = "running"
+                    self._version += 1
                 self._cond.notify_all()
                 return
             self._launch()
@@ -326,6 +330,14 @@ class TrainingJob:
             if self._thread is None:
                 self._launch()
             self._cond.notify_all()
+
+    def wait_for_step(self, step: int, timeout: float) -> bool:
+        """Block until `step` batches are done (or the job ended, or `timeout` seconds passed)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self.trainer.step < step and self._status in ("running", "paused") and time.monotonic() < deadline:
+                self._cond.wait(timeout=0.02)
+            return self.trainer.step >= step
 
     def stop(self) -> None:
         with self._cond:
@@ -408,6 +420,7 @@ class TrainingJob:
                         record = replace(record, seconds=self._elapsed, samples_per_second=t.epoch * t.data.n_train / max(self._elapsed, 1e-9))
                         self._epochs.append(record)
                     self._version += 1
+                    self._cond.notify_all()
                     if t.done:
                         acc = f", test accuracy {record.test_accuracy:.1%}" if record and record.test_accuracy is not None else ""
                         self._finish("finished", f"Finished {t.epoch} epochs in {self._elapsed:.1f} s: test loss {record.test_loss:.4f}{acc}.")

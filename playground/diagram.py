@@ -1,0 +1,68 @@
+"""The architecture as a Graphviz DOT graph: one box per layer, the tensor shape on every edge."""
+from __future__ import annotations
+
+from playground.layers import LAYERS
+from playground.plots.style import FAMILY_COLORS
+from playground.spec import Analysis, LayerInfo
+
+
+def _shape(shape) -> str:
+    return "(" + ", ".join(map(str, shape)) + (",)" if len(shape) == 1 else ")")
+
+
+def _label(info: LayerInfo) -> str:
+    args = {k: v for k, v in info.args.items() if k in ("out_features", "out_channels", "kernel_size", "hidden_size", "num_heads", "embedding_dim", "p", "mode", "shape")}
+    detail = ", ".join(f"{k}={v}" for k, v in args.items())
+    params = f"\\n{info.params:,} params" if info.params else ""
+    return f"{info.type}" + (f"\\n{detail}" if detail else "") + params
+
+
+def to_dot(analysis: Analysis, horizontal: bool = False) -> str:
+    """DOT source for st.graphviz_chart; residual connections drawn as dashed skip edges into a ⊕ node."""
+    ds = analysis.dataset
+    lines = [
+        "digraph model {",
+        f'  rankdir={"LR" if horizontal else "TB"}; nodesep=0.25; ranksep=0.32; bgcolor="transparent";',
+        '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=12, penwidth=0, fontcolor="white", margin="0.18,0.06"];',
+        '  edge [fontname="Helvetica", fontsize=11, color="#64748b", fontcolor="#334155", arrowsize=0.7];',
+    ]
+    in_shape = ds.input_shape if ds else ()
+    kind = " tokens" if ds is not None and ds.input_kind == "tokens" else ""
+    lines.append(f'  input [label="input{kind}\\n{_shape(in_shape)}", fillcolor="#0f172a"];')
+    counter = [0]
+
+    def node(info: LayerInfo) -> str:
+        counter[0] += 1
+        name = f"n{counter[0]}"
+        color = FAMILY_COLORS.get(LAYERS[info.type].family, "#64748b")
+        lines.append(f'  {name} [label="{_label(info)}", fillcolor="{color}"];')
+        return name
+
+    def chain(infos: list[LayerInfo], prev: str, prev_shape) -> tuple[str, tuple]:
+        for info in infos:
+            if info.children:
+                counter[0] += 1
+                cluster = counter[0]
+                lines.append(f'  subgraph cluster_{cluster} {{ label="Residual"; style="rounded,dashed"; color="#94a3b8"; fontname="Helvetica"; fontsize=11;')
+                first_prev = prev
+                inner_prev, inner_shape = chain(info.children, prev, prev_shape)
+                counter[0] += 1
+                add = f"add{counter[0]}"
+                lines.append(f'  {add} [label="+", shape=circle, fillcolor="#475569", fontsize=16, width=0.35, fixedsize=true];')
+                lines.append("  }")
+                lines.append(f'  {inner_prev} -> {add} [label=" {_shape(inner_shape)}"];')
+                lines.append(f'  {first_prev} -> {add} [style=dashed, color="#0f172a", label=" skip"];')
+                prev, prev_shape = add, info.out_shape
+                continue
+            name = node(info)
+            lines.append(f'  {prev} -> {name} [label=" {_shape(prev_shape)}"];')
+            prev, prev_shape = name, info.out_shape
+        return prev, prev_shape
+
+    last, last_shape = chain(analysis.layers, "input", in_shape)
+    if analysis.layers:
+        loss = (analysis.loss or {}).get("type", "loss")
+        lines.append(f'  output [label="{loss}", shape=note, fillcolor="#e2e8f0", fontcolor="#0f172a"];')
+        lines.append(f'  {last} -> output [label=" {_shape(last_shape)}"];')
+    lines.append("}")
+    return "\n".join(lines)

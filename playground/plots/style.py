@@ -1,0 +1,35 @@
+"""One look for every chart: fonts readable on a projector, a shared palette, labelled axes."""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+FONT_SIZE = 15
+FAMILY_COLORS = {
+    "dense": "#2563eb", "convolution": "#ea580c", "pooling": "#f59e0b", "normalization": "#0d9488",
+    "recurrent": "#7c3aed", "attention": "#db2777", "activation": "#16a34a", "utility": "#64748b",
+}
+TRAIN_COLOR = "#2563eb"
+TEST_COLOR = "#ea580c"
+CLASS_COLORS = ["#2563eb", "#ea580c", "#16a34a", "#db2777", "#7c3aed", "#0d9488", "#ca8a04", "#64748b", "#dc2626", "#0891b2"]
+# Diverging: class 0 blue, class 1 orange, undecided white (TensorFlow Playground's boundary colours)
+DIVERGING = [[0.0, "#2563eb"], [0.5, "#f8fafc"], [1.0, "#ea580c"]]
+SEQUENTIAL = "Viridis"
+ATTENTION = "Blues"
+
+
+def base_layout(fig: go.Figure, title: str | None = None, height: int = 360, **kwargs) -> go.Figure:
+    """Apply the shared theme; every chart goes through here."""
+    fig.update_layout(
+        title={"text": title, "x": 0.0, "xanchor": "left", "font": {"size": FONT_SIZE + 3}} if title else None,
+        height=height,
+        margin={"l": 60, "r": 20, "t": 50 if title else 20, "b": 55},
+        font={"size": FONT_SIZE, "family": "Inter, Segoe UI, Helvetica, Arial, sans-serif"},
+        template="plotly_white",
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1.0},
+        **kwargs,
+    )
+    return fig
+
+
+def class_color(i: int) -> str:
+    return CLASS_COLORS[i % len(CLASS_COLORS)]

@@ -1,0 +1,23 @@
+"""The app's pages, in one list that app.py and the pages share."""
+from __future__ import annotations
+
+import streamlit as st
+
+PAGES = (
+    ("pages/build.py", "Build", ":material/construction:"),
+    ("pages/train.py", "Train", ":material/model_training:"),
+)
+
+
+def pages() -> list:
+    return [st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon) in enumerate(PAGES)]
+
+
+def ensure_navigation() -> None:
+    """A first visit straight to /train on a fresh server runs pages/train.py in Streamlit's old pages/-folder mode
+    (lower-case page names, no app.py); register our navigation and run again through app.py."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        st.navigation(pages())
+        st.rerun()
