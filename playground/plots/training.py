@@ -57,5 +57,7 @@ def lr_chart(snap, height: int = 300) -> go.Figure:
     fig.add_trace(go.Scatter(x=[r.epoch for r in snap.epochs], y=[r.lr for r in snap.epochs], mode="lines+markers", name="learning rate",
                              line={"color": "#7c3aed", "width": 2.5}, hovertemplate="epoch %{x}<br>lr %{y:.3g}<extra></extra>"))
     fig.update_xaxes(title_text="epoch", rangemode="tozero")
-    fig.update_yaxes(title_text="learning rate η", exponentformat="e")
+    top = max((r.lr for r in snap.epochs), default=0.0)
+    # Plotly pads a constant series by ±1, which would show a constant η of 0.01 as "0"
+    fig.update_yaxes(title_text="learning rate η", exponentformat="e", range=[0, top * 1.15 if top > 0 else 1])
     return base_layout(fig, "Learning rate", height=height, showlegend=False)

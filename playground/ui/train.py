@@ -6,6 +6,7 @@ fragment reads a snapshot about twice a second and redraws.
 from __future__ import annotations
 
 import streamlit as st
+import torch
 
 from playground.spec import UPLOAD, Analysis
 from playground.training import JobLimitReached, Snapshot, TrainingJob
@@ -147,6 +148,7 @@ def live_panel(a: Analysis) -> None:
 
     @st.fragment(run_every=POLL_SECONDS if running else None)
     def panel() -> None:
+        torch.set_num_threads(1)  # fragment reruns run on a fresh thread
         job = state.job_slot().job
         if job is None:
             st.info("Press **Start** to train, or **Step** to train one mini-batch at a time.")

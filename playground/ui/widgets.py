@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import streamlit as st
+import torch
 
 from playground.edit import model_family
 from playground.params import Param
@@ -27,6 +28,7 @@ CSS = """
 def page_frame(title: str, subtitle: str = "") -> None:
     """Shared top of every page: state, styles, sidebar summary, one-time notices."""
     ensure_navigation()
+    torch.set_num_threads(1)  # per thread under OpenMP, and every run is a new thread
     state.ensure()
     st.markdown(CSS, unsafe_allow_html=True)
     sidebar_summary()
@@ -63,9 +65,16 @@ def status_line() -> str:
 
 
 def sidebar_summary() -> None:
+    job = state.job_slot().job
+    running = job is not None and job.running
+
+    @st.fragment(run_every=1.0 if running else None)
+    def status() -> None:
+        st.caption(f"Training: {status_line()}")
+
     with st.sidebar:
         st.markdown(f"<div class='pg-summary'>{model_line()}</div>", unsafe_allow_html=True)
-        st.caption(f"Training: {status_line()}")
+        status()
 
 
 def param_input(p: Param, value: Any, key: str, on_change: Callable, args: tuple, label: str | None = None, disabled: bool = False) -> None:

@@ -1,0 +1,104 @@
+"""Real-browser tests: Playwright driving Debian's Chromium against `streamlit run app.py`."""
+import re
+import time
+
+import pytest
+
+from conftest import load_example, wait_idle
+from playground.spec import encode_link
+
+pytestmark = pytest.mark.browser
+
+EMPTY_SPIRAL = {"dataset": {"name": "spiral"}, "layers": [], "loss": {"type": "CrossEntropyLoss"},
+                "optimizer": {"type": "Adam", "lr": 0.01}, "training": {"epochs": 400, "batch_size": 32, "seed": 0}}
+
+
+def _open(page, url: str) -> None:
+    page.goto(url)
+    wait_idle(page)
+
+
+def _card(page, index: int):
+    return page.locator(f".st-key-card-{index}")
+
+
+def _progress_text(page) -> str:
+    return page.get_by_test_id("stProgress").inner_text()
+
+
+def _batches_done(page) -> int:
+    """Total batches from the progress line 'Running · epoch 3/400 (batch 5/8) ...'."""
+    m = re.search(r"epoch (\d+)/\d+ \(batch (\d+)/(\d+)\)", _progress_text(page))
+    assert m, _progress_text(page)
+    return int(m.group(1)) * int(m.group(3)) + int(m.group(2))
+
+
+def _loss_points(page) -> int:
+    """Points drawn in the loss chart's batch-loss line (read from the SVG path)."""
+    chart = page.locator(".st-key-chart-loss .js-plotly-plot, [data-testid='stPlotlyChart']").first
+    path = chart.locator("g.scatterlayer g.trace").first.locator("path.js-line")
+    if path.count() == 0:
+        return 0
+    return path.first.get_attribute("d").count("L") + 1
+
+
+def test_build_from_palette_then_train_pause_resume(page, app_url):
+    _open(page, f"{app_url}/?spec={encode_link(EMPTY_SPIRAL)}")
+    assert page.get_by_text("The model is empty").is_visible()
+    for name in ("Linear", "Tanh", "Linear", "Tanh", "Linear"):
+        page.get_by_role("button", name=name, exact=True).click()
+        wait_idle(page)
+    out = _card(page, 4).get_by_role("spinbutton", name="out_features")
+    out.fill("2")
+    out.press("Enter")
+    wait_idle(page)
+    expect_text = _card(page, 4).inner_text()
+    assert "(2,)" in expect_text and "34 params" in expect_text
+    page.get_by_role("link", name="Train", exact=True).click()
+    wait_idle(page)
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_selector("text=Running", timeout=10_000)
+    first = _batches_done(page)
+    page.wait_for_timeout(1500)
+    second = _batches_done(page)
+    assert second > first, "the progress line should advance while training runs"
+    assert _loss_points(page) > 1, "the loss chart should show the batch losses"
+    page.get_by_role("button", name="Pause").click()
+    page.wait_for_selector("text=Paused", timeout=5_000)
+    wait_idle(page)
+    paused_at = _batches_done(page)
+    page.wait_for_timeout(1500)
+    assert _batches_done(page) == paused_at, "a paused job must not advance"
+    page.get_by_role("button", name="Resume").click()
+    page.wait_for_selector("text=Running", timeout=5_000)
+    page.wait_for_timeout(1500)
+    assert _batches_done(page) > paused_at
+    page.get_by_role("button", name="Stop").click()
+    page.wait_for_selector("text=Stopped by you", timeout=5_000)
+
+
+def test_reload_restores_the_same_architecture(page, app_url):
+    _open(page, f"{app_url}/?spec={encode_link(load_example('cnn_digits'))}")
+    channels = _card(page, 0).get_by_role("spinbutton", name="out_channels")
+    channels.fill("6")
+    channels.press("Enter")
+    wait_idle(page)
+    page.wait_for_function("() => location.search.includes('spec=')")
+    time.sleep(0.5)
+    page.reload()
+    wait_idle(page)
+    assert _card(page, 0).get_by_role("spinbutton", name="out_channels").input_value() == "6"
+    assert "(6, 8, 8)" in _card(page, 0).inner_text()
+    # and the same link opened in a fresh browser context (another machine) shows it too
+    url = page.url
+    other = page.context.browser.new_context().new_page()
+    _open(other, url)
+    assert _card(other, 0).get_by_role("spinbutton", name="out_channels").input_value() == "6"
+    other.close()
+
+
+def test_tampered_link_shows_a_message_and_a_default_model(page, app_url):
+    _open(page, f"{app_url}/?spec=eyJkYXRhc2V0Ijp7Im5hbWUiOiJzcGly")
+    assert page.get_by_text("link:").first.is_visible()
+    assert page.get_by_text("default model").first.is_visible()
+    assert "0 · Linear" in _card(page, 0).inner_text()
