@@ -1,7 +1,9 @@
 """Architecture Playground — entry point: navigation over the pages, nothing else."""
+from pathlib import Path
+
 import streamlit as st
 
 from playground.ui.nav import pages
 
-st.set_page_config(page_title="Architecture Playground", page_icon=":material/hub:", layout="wide")
+st.set_page_config(page_title="Architecture Playground", page_icon=str(Path(__file__).parent / "playground" / "ui" / "icon.png"), layout="wide")
 st.navigation(pages()).run()

@@ -6,6 +6,7 @@ import streamlit as st
 PAGES = (
     ("pages/build.py", "Build", ":material/construction:"),
     ("pages/train.py", "Train", ":material/model_training:"),
+    ("pages/inspect.py", "Inspect", ":material/biotech:"),
 )
 
 
