@@ -5,6 +5,7 @@ Every generator is deterministic for its seed: it draws from its own numpy Gener
 from __future__ import annotations
 
 import functools
+import importlib.util
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -237,29 +238,47 @@ def _make_sine(n_samples: int, noise: float, test_fraction: float, seed: int) ->
 # ---------------------------------------------------------------- tabular and image sets bundled with scikit-learn
 
 
-def _sklearn_loader(name: str) -> Callable[[], Any]:
-    # Imported on first use: sklearn.datasets takes over a second to import and most sessions never need it.
-    from sklearn import datasets
+_SKLEARN_FILES = {"iris": "iris.csv", "wine": "wine_data.csv", "breast_cancer": "breast_cancer.csv"}
+_MEASURES = ("radius", "texture", "perimeter", "area", "smoothness", "compactness", "concavity", "concave points",
+             "symmetry", "fractal dimension")
+_FEATURES = {
+    "iris": ("sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"),
+    "wine": ("alcohol", "malic_acid", "ash", "alcalinity_of_ash", "magnesium", "total_phenols", "flavanoids",
+             "nonflavanoid_phenols", "proanthocyanins", "color_intensity", "hue", "od280/od315_of_diluted_wines", "proline"),
+    "breast_cancer": tuple(f"mean {m}" for m in _MEASURES) + tuple(f"{m} error" for m in _MEASURES)
+    + tuple(f"worst {m}" for m in _MEASURES),
+}
 
-    return {"iris": datasets.load_iris, "wine": datasets.load_wine,
-            "breast_cancer": datasets.load_breast_cancer, "digits": datasets.load_digits}[name]
+
+def _sklearn_data(filename: str) -> Path:
+    """A data file shipped inside scikit-learn, found without importing it (sklearn.datasets costs ~1 s and
+    ~70 MB of server memory; a playground session needs only these few files)."""
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or not spec.submodule_search_locations:
+        raise DatasetError("scikit-learn is not installed; it ships the iris, wine, breast_cancer and digits data")
+    return Path(spec.submodule_search_locations[0]) / "datasets" / "data" / filename
 
 
 def _make_table(name: str, test_fraction: float, seed: int) -> Dataset:
-    bunch = _sklearn_loader(name)()
+    path = _sklearn_data(_SKLEARN_FILES[name])
+    with open(path) as f:
+        header = f.readline().strip().split(",")
+    classes = tuple(header[2:])  # first line: samples, features, class names
+    table = np.loadtxt(path, delimiter=",", skiprows=1)
+    data, target = table[:, :-1], table[:, -1].astype(np.int64)
     rng = np.random.default_rng(seed)
-    train, test = _split(len(bunch.target), test_fraction, rng)
-    x_train, x_test = _standardize(bunch.data[train], bunch.data[test])
-    classes = tuple(str(c) for c in bunch.target_names)
-    return _assemble(name, x_train, bunch.target[train], x_test, bunch.target[test],
-                     input_shape=(bunch.data.shape[1],), input_kind="float", num_classes=len(classes),
-                     class_names=classes, feature_names=tuple(str(f) for f in bunch.feature_names))
+    train, test = _split(len(target), test_fraction, rng)
+    x_train, x_test = _standardize(data[train], data[test])
+    return _assemble(name, x_train, target[train], x_test, target[test],
+                     input_shape=(data.shape[1],), input_kind="float", num_classes=len(classes),
+                     class_names=classes, feature_names=_FEATURES[name])
 
 
 def _make_digits(test_fraction: float, seed: int) -> Dataset:
-    bunch = _sklearn_loader("digits")()
-    x = bunch.images[:, None] / 16.0  # pixel values are 0..16
-    return _finish("digits", x, bunch.target, test_fraction, np.random.default_rng(seed), input_shape=(1, 8, 8),
+    table = np.loadtxt(_sklearn_data("digits.csv.gz"), delimiter=",")
+    x = table[:, :-1].reshape(-1, 1, 8, 8) / 16.0  # pixel values are 0..16
+    target = table[:, -1].astype(np.int64)
+    return _finish("digits", x, target, test_fraction, np.random.default_rng(seed), input_shape=(1, 8, 8),
                    input_kind="float", num_classes=10, class_names=tuple(str(d) for d in range(10)))
 
 

@@ -23,60 +23,25 @@ def example():
 
 
 # ---------------------------------------------------------------- real browser against a real server
-import os
-import shutil
-import socket
-import subprocess
-import time
-import urllib.request
+from server import CHROMIUM, CHROMIUM_ARGS, IDLE, serve_app  # noqa: E402
 
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+NO_CHROMIUM = "no Chromium here: install Debian's chromium (apt-get install chromium) for the browser tests"
 
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args():
     if CHROMIUM is None:
-        pytest.skip("no Chromium here: install Debian's chromium (apt-get install chromium) for the browser tests")
+        pytest.skip(NO_CHROMIUM)
     return {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
 @pytest.fixture(scope="session")
 def app_url():
-    """`streamlit run app.py` on a free loopback port; stopped by its PID afterwards."""
+    """`streamlit run app.py` on a free loopback port for the whole session; stopped by its PID afterwards."""
     if CHROMIUM is None:
-        pytest.skip("no Chromium here: install Debian's chromium (apt-get install chromium) for the browser tests")
-    port = _free_port()
-    log = open(ROOT / ".pytest_cache" / "streamlit.log", "w") if (ROOT / ".pytest_cache").exists() else subprocess.DEVNULL
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start within 60 s")
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+        pytest.skip(NO_CHROMIUM)
+    with serve_app() as (url, _pid):
+        yield url
 
 
 def wait_idle(page, timeout: float = 30_000) -> None:

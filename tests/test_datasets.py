@@ -339,3 +339,21 @@ def test_table_duplicate_columns_are_rejected():
     df = pd.DataFrame(np.zeros((20, 3)), columns=["a", "a", "label"])
     with pytest.raises(DatasetError, match="unique"):
         dataset_from_dataframe(df, "label")
+
+
+@pytest.mark.parametrize("name", ["iris", "wine", "breast_cancer", "digits"])
+def test_bundled_sets_equal_scikit_learns_own_loaders(name):
+    """We read scikit-learn's shipped files without importing sklearn.datasets; its loaders are the oracle."""
+    from sklearn import datasets as skd
+
+    bunch = {"iris": skd.load_iris, "wine": skd.load_wine, "breast_cancer": skd.load_breast_cancer, "digits": skd.load_digits}[name]()
+    ds = load_dataset(name)
+    assert ds.n_train + ds.n_test == len(bunch.target)
+    assert sorted(torch.cat([ds.y_train, ds.y_test]).tolist()) == sorted(bunch.target.tolist())
+    if name == "digits":
+        assert ds.class_names == tuple(str(d) for d in range(10))
+        pixels = sorted(map(tuple, (torch.cat([ds.x_train, ds.x_test]).reshape(-1, 64) * 16).round().int().tolist()))
+        assert pixels == sorted(map(tuple, bunch.data.astype(int).tolist()))
+    else:
+        assert ds.class_names == tuple(bunch.target_names)
+        assert ds.feature_names == tuple(bunch.feature_names)

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 
 from playground.plots.style import TEST_COLOR, TRAIN_COLOR, base_layout
 
-MAX_POINTS = 1500  # a live chart redrawn twice a second stays light in the browser
+MAX_POINTS = 400  # a live chart redrawn twice a second stays light in the browser (five of them on one laptop too)
 
 
 def _thin(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

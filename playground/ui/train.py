@@ -35,6 +35,7 @@ def _start() -> None:
         if job is None or job.snapshot().status in ENDED or slot.spec_key != state.spec_key(state.spec()):
             job = _new_job(a)
         job.start()
+        job.wait_for_step(job.snapshot().step + 1, timeout=0.3)  # so the first redraw already has a loss point
     except JobLimitReached as e:
         slot.error = str(e)
 
@@ -164,18 +165,19 @@ def live_panel(a: Analysis) -> None:
             log_y = st.toggle("Log scale", key="loss-log", help="Show the loss on a logarithmic axis.")
             st.plotly_chart(charts.loss_chart(snap, log_y=log_y), key="chart-loss")
         with c2:
-            _boundary_or_accuracy(a, job, snap, charts)
-        if snap.epochs and a.dataset is not None and a.dataset.input_shape in ((2,), (1,)) and snap.epochs[-1].test_accuracy is not None:
-            c3, c4 = st.columns(2)
-            c3.plotly_chart(charts.accuracy_chart(snap), key="chart-acc")
-            c4.plotly_chart(charts.lr_chart(snap), key="chart-lr")
-        elif snap.epochs:
-            st.plotly_chart(charts.lr_chart(snap, height=260), key="chart-lr")
+            side = _boundary_or_accuracy(a, job, snap, charts)
+        has_acc = bool(snap.epochs) and snap.epochs[-1].test_accuracy is not None
+        # The learning-rate chart earns its place only when η changes (schedule, warm-up or a live change)
+        lr_moves = a.training["lr_schedule"] != "constant" or a.training["warmup_epochs"] > 0 or bool(snap.lr_changes)
+        below = [c for c, show in ((charts.accuracy_chart, has_acc and side != "accuracy"), (charts.lr_chart, lr_moves and bool(snap.epochs))) if show]
+        for col, chart in zip(st.columns(len(below)) if below else [], below):
+            col.plotly_chart(chart(snap), key=f"chart-{chart.__name__}")
 
     panel()
 
 
-def _boundary_or_accuracy(a: Analysis, job: TrainingJob, snap: Snapshot, charts) -> None:
+def _boundary_or_accuracy(a: Analysis, job: TrainingJob, snap: Snapshot, charts) -> str:
+    """The chart beside the loss: the decision map for 1-D/2-D inputs, else accuracy; returns which."""
     ds = a.dataset if state.spec()["dataset"].get("name") != UPLOAD else state.uploaded_dataset()
     if ds is not None and ds.input_kind == "float" and ds.input_shape in ((2,), (1,)):
         from playground import inspection
@@ -191,7 +193,8 @@ def _boundary_or_accuracy(a: Analysis, job: TrainingJob, snap: Snapshot, charts)
             curve = inspection.decision_curve(model, a, ds)
             st.plotly_chart(figs.regression_curve(curve, ds.x_train, ds.y_train, ds.x_test if show_test else None,
                                                   ds.y_test if show_test else None), key="chart-curve")
-    elif snap.epochs and snap.epochs[-1].test_accuracy is not None:
+        return "map"
+    if snap.epochs and snap.epochs[-1].test_accuracy is not None:
         st.plotly_chart(charts.accuracy_chart(snap, height=400), key="chart-acc")
-    elif snap.epochs:
-        st.plotly_chart(charts.lr_chart(snap, height=400), key="chart-lr-side")
+        return "accuracy"
+    return ""

@@ -1,0 +1,171 @@
+"""App targets, measured against a real `streamlit run app.py` and real Chromium. Prints a markdown table.
+
+    python benchmarks/app.py
+
+- Start → first loss point visible in Chromium (target ≤ 1.5 s)
+- Editing a parameter on a 30-layer model: Build page server time (target ≤ 300 ms), via AppTest
+- Live training throughput vs the headless trainer, digits CNN (target ≥ 0.8×)
+- Server RSS while one session trains the digits CNN (target < 500 MB)
+- 5 sessions training at once: the longest gap between two progress updates per page (target ≤ 1 s)
+"""
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+import torch  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from playground.spec import analyze, encode_link  # noqa: E402
+from playground.training import train  # noqa: E402
+from server import CHROMIUM, CHROMIUM_ARGS, IDLE, serve_app  # noqa: E402
+
+torch.set_num_threads(1)
+EXAMPLES = ROOT / "playground" / "examples"
+LOSS_POINTS_JS = """() => {
+  const paths = document.querySelectorAll('.st-key-chart-loss g.scatterlayer g.trace path.js-line');
+  for (const p of paths) { const d = p.getAttribute('d'); if (d && d.length > 3) return true; }
+  return false;
+}"""
+
+
+def example(name: str) -> dict:
+    return json.loads((EXAMPLES / f"{name}.json").read_text())
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def progress(page) -> str:
+    loc = page.get_by_test_id("stProgress")
+    return loc.inner_text() if loc.count() else ""
+
+
+def first_loss_point(browser, url: str) -> list[float]:
+    spec = example("cnn_digits")
+    times = []
+    for _ in range(3):
+        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        page.goto(f"{url}/train?spec={encode_link(spec)}")
+        page.wait_for_selector(IDLE, timeout=60_000)
+        page.wait_for_timeout(500)
+        t0 = time.perf_counter()
+        page.get_by_role("button", name="Start").click()
+        page.wait_for_function(LOSS_POINTS_JS, timeout=30_000, polling=20)
+        times.append(time.perf_counter() - t0)
+        page.get_by_role("button", name="Stop").click()
+        page.close()
+    return times
+
+
+def live_vs_headless(browser, url: str, pid: int) -> tuple[float, float, float]:
+    spec = example("cnn_digits")
+    spec["training"]["epochs"] = 12
+    records = list(train(analyze(spec).raise_if_invalid()))
+    headless = records[-1].samples_per_second
+    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    page.goto(f"{url}/train?spec={encode_link(spec)}")
+    page.wait_for_selector(IDLE, timeout=60_000)
+    page.get_by_role("button", name="Start").click()
+    peak = 0.0
+    deadline = time.time() + 120
+    while time.time() < deadline and "Finished" not in progress(page):
+        peak = max(peak, rss_mb(pid))
+        time.sleep(0.25)
+    text = progress(page)
+    live = float(re.search(r"([\d,]+) samples/s", text).group(1).replace(",", ""))
+    page.close()
+    return live, headless, peak
+
+
+def five_sessions(browser, url: str) -> list[float]:
+    spec = example("cnn_digits")
+    spec["training"]["epochs"] = 200
+    pages = []
+    for _ in range(5):
+        page = browser.new_context(viewport={"width": 1300, "height": 900}).new_page()
+        page.goto(f"{url}/train?spec={encode_link(spec)}")
+        page.wait_for_selector(IDLE, timeout=60_000)
+        pages.append(page)
+    for page in pages:
+        page.get_by_role("button", name="Start").click()
+    time.sleep(3)  # all five running
+    last_text = [progress(p) for p in pages]
+    last_change = [time.perf_counter()] * 5
+    worst = [0.0] * 5
+    end = time.perf_counter() + 10
+    while time.perf_counter() < end:
+        for i, page in enumerate(pages):
+            text = progress(page)
+            now = time.perf_counter()
+            if text != last_text[i]:
+                worst[i] = max(worst[i], now - last_change[i])
+                last_text[i], last_change[i] = text, now
+        time.sleep(0.05)
+    now = time.perf_counter()
+    worst = [max(w, now - c) for w, c in zip(worst, last_change)]
+    for page in pages:
+        page.get_by_role("button", name="Stop").click()
+        page.context.close()
+    return worst
+
+
+def build_edit_ms() -> list[float]:
+    from streamlit.testing.v1 import AppTest
+
+    layers = []
+    for _ in range(14):
+        layers += [{"type": "Linear", "out_features": 32}, {"type": "ReLU"}]
+    layers += [{"type": "Linear", "out_features": 16}, {"type": "Linear", "out_features": 2}]
+    spec = {"name": "30 layers", "dataset": {"name": "spiral"}, "layers": layers}
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["spec"] = encode_link(spec)
+    at.run()
+    times = []
+    for value in range(33, 41):
+        widget = next(w for w in at.number_input if w.key and w.key.endswith("p:(0,):out_features"))
+        t0 = time.perf_counter()
+        widget.set_value(value).run()
+        times.append((time.perf_counter() - t0) * 1000)
+        assert at.session_state["spec"]["layers"][0]["out_features"] == value
+    return times
+
+
+def main() -> None:
+    if CHROMIUM is None:
+        sys.exit("needs Chromium: apt-get install chromium")
+    edit = build_edit_ms()
+    with serve_app(ROOT / ".bench-streamlit.log") as (url, pid), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        first = first_loss_point(browser, url)
+        live, headless, peak = live_vs_headless(browser, url, pid)
+        gaps = five_sessions(browser, url)
+        browser.close()
+    rows = [
+        ("Start → first loss point in Chromium (digits CNN), median of 3", f"{statistics.median(first):.2f} s", "≤ 1.5 s"),
+        ("Build page re-render after a parameter edit, 30-layer model (AppTest), median of 8", f"{statistics.median(edit):.0f} ms", "≤ 300 ms"),
+        ("Live training throughput / headless (digits CNN, 12 epochs)", f"{live:,.0f} / {headless:,.0f} samples/s = {live / headless:.2f}×", "≥ 0.8×"),
+        ("Server RSS peak while one session trains the digits CNN", f"{peak:.0f} MB", "< 500 MB"),
+        ("5 sessions training at once: longest gap between progress updates (worst page)", f"{max(gaps):.2f} s", "≤ 1 s"),
+    ]
+    print(f"App benchmarks · {time.strftime('%Y-%m-%d')} · {torch.get_num_threads()} torch thread · 2-core machine\n")
+    print("| measurement | result | target |")
+    print("|---|---|---|")
+    for r in rows:
+        print(f"| {r[0]} | {r[1]} | {r[2]} |")
+    print(f"\nper-page worst gaps: {', '.join(f'{g:.2f} s' for g in gaps)}; first-point runs: {', '.join(f'{t:.2f} s' for t in first)}")
+
+
+if __name__ == "__main__":
+    main()
