@@ -80,10 +80,12 @@ class Trainer:
         self.first_loss: float | None = None
         self._order = None
         self._epoch_loss = 0.0
-        self._epoch_correct = 0
+        self._epoch_correct = 0  # predictions right (tokens, for token tasks)
+        self._epoch_targets = 0  # predictions made
         self._epoch_count = 0
-        self._layer_params = [(f"{i} {type(m).__name__ if not hasattr(m, 'cell') else type(m.cell).__name__}", list(m.parameters()))
-                              for i, m in enumerate(self.model) if any(True for _ in m.parameters())]
+        # Labelled with the spec's layer types ("3 MultiheadAttention"), as the Inspect page names layers
+        self._layer_params = [(f"{i} {info.type}", list(m.parameters()))
+                              for i, (m, info) in enumerate(zip(self.model, analysis.layers)) if any(True for _ in m.parameters())]
         self.last_grad_norms: dict[str, float] = {}
         self.model.train()
 
@@ -109,7 +111,7 @@ class Trainer:
         within = self.step % self.steps_per_epoch
         if within == 0:
             self._order = torch.randperm(self.data.n_train, generator=self.generator)
-            self._epoch_loss, self._epoch_correct, self._epoch_count = 0.0, 0, 0
+            self._epoch_loss, self._epoch_correct, self._epoch_targets, self._epoch_count = 0.0, 0, 0, 0
         self._apply_schedule()
         idx = self._order[within * self.batch_size:(within + 1) * self.batch_size]
         if within == self.steps_per_epoch - 1:
@@ -133,10 +135,9 @@ class Trainer:
         n = len(idx)
         self._epoch_loss += value * n
         self._epoch_count += n
-        if self.classification:
-            with torch.no_grad():
-                pred = predict_classes(out, self.loss_type)
-                self._epoch_correct += (pred == y).float().mean().item() * n
+        if self.classification:  # a count, not a mean per batch: fewer tensor ops in the hot loop
+            self._epoch_correct += int((predict_classes(out.detach(), self.loss_type) == y).sum())
+            self._epoch_targets += y.numel()
         if not last_of_epoch:
             return value, None
         self.epoch += 1
@@ -157,6 +158,8 @@ class Trainer:
     def _check_finite(self, value: float) -> None:
         if self.first_loss is None:
             self.first_loss = value
+        if math.isfinite(value) and value <= EXPLODED * max(1.0, abs(self.first_loss)):
+            return  # the usual case: no sentence to build
         where = f"step {self.step + 1} (epoch {self.epoch + 1})"
         lr = self.current_lr()
         if not math.isfinite(value):
@@ -165,32 +168,33 @@ class Trainer:
             raise Diverged(f"The loss exploded to {value:.3g} at {where}: the learning rate {lr:g} is too high — lower it (try {lr / 10:g}) or turn on gradient clipping.")
 
     def _grad_norms(self) -> dict[str, float]:
-        out = {}
-        for name, params in self._layer_params:
-            sq = sum(float(p.grad.pow(2).sum()) for p in params if p.grad is not None)
-            out[name] = math.sqrt(sq)
-        return out
+        zero = torch.zeros(())
+        norms = [torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in params if p.grad is not None] or [zero]))
+                 for _, params in self._layer_params]
+        values = torch.stack(norms).tolist() if norms else []  # one conversion for all layers
+        return {name: v for (name, _), v in zip(self._layer_params, values)}
 
     @torch.no_grad()
     def evaluate(self, x: torch.Tensor, y: torch.Tensor, batch: int = 2048) -> tuple[float, float | None]:
         """Mean loss and accuracy (per token for token tasks) on a dataset split, in eval mode."""
         was = self.model.training
         self.model.eval()
-        total, correct, count = 0.0, 0.0, 0
+        total, correct, targets, count = 0.0, 0, 0, 0
         for start in range(0, len(x), batch):
             xb, yb = x[start:start + batch], y[start:start + batch]
             out = self.model(xb)
             total += compute_loss(self.criterion, self.loss_type, self.data.task, out, yb).item() * len(xb)
             if self.classification:
-                correct += (predict_classes(out, self.loss_type) == yb).float().mean().item() * len(xb)
+                correct += int((predict_classes(out, self.loss_type) == yb).sum())
+                targets += yb.numel()
             count += len(xb)
         self.model.train(was)
-        return total / count, (correct / count if self.classification else None)
+        return total / count, (correct / targets if self.classification else None)
 
     def _epoch_record(self) -> EpochRecord:
         test_loss, test_acc = self.evaluate(self.data.x_test, self.data.y_test)
         train_loss = self._epoch_loss / max(1, self._epoch_count)
-        train_acc = self._epoch_correct / max(1, self._epoch_count) if self.classification else None
+        train_acc = self._epoch_correct / max(1, self._epoch_targets) if self.classification else None
         return EpochRecord(self.epoch, 0.0, train_loss, test_loss, train_acc, test_acc, self.current_lr(), dict(self.last_grad_norms), 0.0)
 
 
@@ -266,7 +270,14 @@ class TrainingJob:
         self.analysis = analysis
         self.trainer = Trainer(analysis, dataset)
         self.max_seconds = analysis.training["max_seconds"]
+        # _cond guards control flags and metrics and is held only for moments; _model_lock is held by the
+        # worker for a whole step. Readers of the model raise _model_wanted so the worker lets them in
+        # between two steps (a plain lock would let the worker win it back every time).
         self._cond = threading.Condition()
+        self._model_lock = threading.Lock()
+        self._model_wanted = 0
+        self._pending_lr: float | None = None
+        self._in_step = False
         self._thread: threading.Thread | None = None
         self._paused = False
         self._stop = False
@@ -305,12 +316,16 @@ class TrainingJob:
         self._thread.start()
 
     def pause(self) -> None:
+        """Pause after the batch in progress; returns once that batch is recorded, so the numbers stand still."""
         with self._cond:
             if self._status == "running":
                 self._paused = True
                 self._status = "paused"
                 self._version += 1
                 self._cond.notify_all()
+                deadline = time.monotonic() + 2.0
+                while self._in_step and time.monotonic() < deadline:
+                    self._cond.wait(0.05)
 
     def resume(self) -> None:
         with self._cond:
@@ -353,8 +368,12 @@ class TrainingJob:
                 self._version += 1
 
     def set_lr(self, lr: float) -> None:
+        """Change the base learning rate; it applies from the next batch."""
         with self._cond:
-            self.trainer.set_base_lr(lr)
+            if self._thread is None or not self._thread.is_alive():
+                self.trainer.set_base_lr(lr)
+            else:
+                self._pending_lr = lr
             self._lr_changes.append((self.trainer.step, lr))
             self._version += 1
 
@@ -376,20 +395,20 @@ class TrainingJob:
 
     @torch.no_grad()
     def predict(self, x: torch.Tensor) -> torch.Tensor:
-        """The current model's outputs for `x` (eval mode), between two training steps."""
-        with self._cond:
-            model = self.trainer.model
-            was = model.training
-            model.eval()
-            try:
-                return model(x)
-            finally:
-                model.train(was)
+        """The current model's outputs for `x` (eval mode), from a copy taken between two steps."""
+        return self.model_copy()(x)
 
     def model_copy(self) -> torch.nn.Module:
-        """A frozen copy of the current model, for inspection while training goes on."""
+        """A frozen copy of the current model (eval mode), taken between two training steps."""
         with self._cond:
-            model = copy.deepcopy(self.trainer.model)
+            self._model_wanted += 1
+        try:
+            with self._model_lock:
+                model = copy.deepcopy(self.trainer.model)
+        finally:
+            with self._cond:
+                self._model_wanted -= 1
+                self._cond.notify_all()
         model.eval()
         return model
 
@@ -399,22 +418,37 @@ class TrainingJob:
         seed = self.analysis.training["seed"]
         torch.manual_seed(seed)  # dropout draws from the global generator
         t = self.trainer
+        mark = time.perf_counter()  # wall time counts from here, except while paused
         try:
             while True:
                 with self._cond:
-                    while self._paused and not self._stop and self._step_requests == 0:
-                        self._cond.wait()
+                    if self._paused and not self._stop and self._step_requests == 0:
+                        while self._paused and not self._stop and self._step_requests == 0:
+                            self._cond.wait()
+                        mark = time.perf_counter()
+                    while self._model_wanted and not self._stop:
+                        self._cond.wait(0.05)
                     if self._stop:
                         return
                     if self._step_requests:
                         self._step_requests -= 1
-                    began = time.perf_counter()
+                    lr, self._pending_lr = self._pending_lr, None
+                    self._in_step = True
+                with self._model_lock:
+                    if lr is not None:
+                        t.set_base_lr(lr)
                     try:
                         loss, record = t.train_step()
                     except Diverged as e:
-                        self._finish("diverged", str(e))
+                        with self._cond:
+                            self._in_step = False
+                            self._finish("diverged", str(e))
                         return
-                    self._elapsed += time.perf_counter() - began
+                with self._cond:
+                    self._in_step = False
+                    now = time.perf_counter()
+                    self._elapsed += now - mark
+                    mark = now
                     self._step_losses.append(loss)
                     if record is not None:
                         record = replace(record, seconds=self._elapsed, samples_per_second=t.epoch * t.data.n_train / max(self._elapsed, 1e-9))
@@ -433,6 +467,7 @@ class TrainingJob:
                     return
         except Exception as e:  # a failure inside PyTorch must reach the page as a sentence
             with self._cond:
+                self._in_step = False
                 self._finish("failed", f"Training failed: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
         finally:
             if self._has_slot:
