@@ -102,3 +102,43 @@ def test_tampered_link_shows_a_message_and_a_default_model(page, app_url):
     assert page.get_by_text("link:").first.is_visible()
     assert page.get_by_text("default model").first.is_visible()
     assert "0 · Linear" in _card(page, 0).inner_text()
+
+
+def _train_then_inspect(page, app_url: str, spec: dict) -> None:
+    _open(page, f"{app_url}/train?spec={encode_link(spec)}")
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_selector("text=Finished", timeout=90_000)
+    page.get_by_role("link", name="Inspect", exact=True).click()
+    wait_idle(page)
+
+
+def test_trained_cnn_shows_feature_maps_and_kernels(page, app_url):
+    spec = load_example("cnn_digits")
+    spec["training"]["epochs"] = 3
+    _train_then_inspect(page, app_url, spec)
+    assert page.get_by_text("Weights after").first.is_visible()
+    maps = page.locator(".st-key-fm-0")
+    maps.scroll_into_view_if_needed()
+    page.wait_for_selector(".st-key-fm-0 .js-plotly-plot", timeout=15_000)
+    text = maps.inner_text()
+    assert "feature maps" in text and "channel 0" in text and "channel 9" in text
+    heatmaps = page.locator(".st-key-fm-0 .js-plotly-plot g.hm, .st-key-fm-0 .js-plotly-plot image")
+    assert heatmaps.count() >= 10, "one heatmap per channel"
+    assert "kernel 0" in page.locator(".st-key-k-0").inner_text()
+
+
+def test_trained_transformer_shows_attention_with_token_labels(page, app_url):
+    spec = load_example("transformer_reverse")
+    spec["training"]["epochs"] = 3
+    _train_then_inspect(page, app_url, spec)
+    first = page.locator(".st-key-att-2")
+    first.scroll_into_view_if_needed()
+    page.wait_for_selector(".st-key-att-2 .js-plotly-plot", timeout=15_000)
+    text = first.inner_text()
+    for label in ("head 1", "head 4", "mean over heads", "query", "key"):
+        assert label in text
+    # the axes carry the sample's tokens, shown beside the model's output
+    shown = page.get_by_test_id("stDataFrame").first
+    assert shown.is_visible()
+    ticks = page.locator(".st-key-att-2 .js-plotly-plot g.xtick text").evaluate_all("els => els.map(e => e.textContent)")
+    assert ticks and all(t.isdigit() for t in ticks), ticks

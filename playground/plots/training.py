@@ -40,6 +40,14 @@ def loss_chart(snap, log_y: bool = False, height: int = 360) -> go.Figure:
     return base_layout(fig, "Loss", height=height)
 
 
+def empty_loss_chart(height: int = 360) -> go.Figure:
+    """The loss axes before training has started."""
+    fig = go.Figure(go.Scatter(x=[], y=[], mode="lines", name="batch loss", line={"color": "#94a3b8", "width": 1}))
+    fig.update_xaxes(title_text="epoch", range=[0, 1])
+    fig.update_yaxes(title_text="loss", range=[0, 1])
+    return base_layout(fig, "Loss", height=height)
+
+
 def accuracy_chart(snap, height: int = 300) -> go.Figure:
     fig = go.Figure()
     ep = [r.epoch for r in snap.epochs]

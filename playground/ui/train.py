@@ -153,6 +153,8 @@ def live_panel(a: Analysis) -> None:
         job = state.job_slot().job
         if job is None:
             st.info("Press **Start** to train, or **Step** to train one mini-batch at a time.")
+            # Drawn empty now so the browser has loaded its charting code before the first loss arrives
+            st.plotly_chart(charts.empty_loss_chart(), key="chart-loss")
             return
         snap = job.snapshot()
         if running and snap.status != "running":

@@ -1,0 +1,68 @@
+"""Screenshots of the real app for the README: `python docs/screenshots.py` (needs Chromium)."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from PIL import Image  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from playground.spec import encode_link  # noqa: E402
+from server import CHROMIUM, CHROMIUM_ARGS, IDLE, serve_app  # noqa: E402
+
+OUT = ROOT / "docs"
+
+
+def example(name: str) -> dict:
+    return json.loads((ROOT / "playground" / "examples" / f"{name}.json").read_text())
+
+
+def save(page, name: str, height: int | None = None) -> None:
+    path = OUT / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False, clip={"x": 0, "y": 0, "width": 1440, "height": height or 900})
+    img = Image.open(path).convert("RGB")
+    img = img.resize((img.width * 2 // 3, img.height * 2 // 3), Image.LANCZOS)
+    img.quantize(colors=128, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
+    print(f"{path.relative_to(ROOT)}: {path.stat().st_size // 1024} KB")
+
+
+def trained(page, url: str, spec: dict, page_name: str) -> None:
+    page.goto(f"{url}/train?spec={encode_link(spec)}")
+    page.wait_for_selector(IDLE, timeout=60_000)
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_selector("text=Finished", timeout=120_000)
+    if page_name != "train":
+        page.get_by_role("link", name=page_name.capitalize(), exact=True).click()
+    page.wait_for_selector(IDLE, timeout=60_000)
+    page.wait_for_timeout(2500)
+
+
+def main() -> None:
+    with serve_app() as (url, _pid), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page.goto(f"{url}/?spec={encode_link(example('cnn_digits'))}")
+        page.wait_for_selector(IDLE, timeout=60_000)
+        page.wait_for_timeout(2500)
+        page.mouse.move(900, 500)
+        page.mouse.wheel(0, 560)
+        page.wait_for_timeout(1500)
+        save(page, "build")
+        trained(page, url, example("mlp_spiral"), "train")
+        save(page, "train")
+        trained(page, url, example("cnn_digits"), "inspect")
+        save(page, "inspect_cnn")
+        trained(page, url, example("transformer_reverse"), "inspect")
+        page.mouse.move(900, 500)
+        page.mouse.wheel(0, 420)
+        page.wait_for_timeout(1500)
+        save(page, "inspect_attention")
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
