@@ -125,6 +125,21 @@ def test_trained_cnn_shows_feature_maps_and_kernels(page, app_url):
     heatmaps = page.locator(".st-key-fm-0 .js-plotly-plot g.hm, .st-key-fm-0 .js-plotly-plot image")
     assert heatmaps.count() >= 10, "one heatmap per channel"
     assert "kernel 0" in page.locator(".st-key-k-0").inner_text()
+    # draw a digit on the canvas: it is resized like the dataset and classified
+    page.get_by_role("radio", name="Draw").click()
+    wait_idle(page)
+    canvas = page.locator("canvas.upper-canvas")
+    canvas.wait_for(timeout=15_000)
+    box = canvas.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + 60  # below the canvas's floating toolbar
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for k in range(20):
+        page.mouse.move(x + (k % 2), y + 6 * k, steps=3)
+    page.mouse.up()
+    page.wait_for_selector("text=Prediction:", timeout=15_000)
+    wait_idle(page)
+    assert not page.get_by_test_id("stException").count()
 
 
 def test_trained_transformer_shows_attention_with_token_labels(page, app_url):
