@@ -5,6 +5,7 @@ touches Streamlit: pages read `job.snapshot()`, a copy taken under the lock.
 """
 from __future__ import annotations
 
+import collections
 import copy
 import math
 import os
@@ -23,6 +24,38 @@ from playground.spec import Analysis
 
 MAX_CONCURRENT_JOBS = int(os.environ.get("PLAYGROUND_MAX_JOBS", "8"))
 _SLOTS = threading.BoundedSemaphore(MAX_CONCURRENT_JOBS)
+
+
+class _FairGate:
+    """At most `n` holders at once, served in arrival order.
+
+    Training threads take it for each batch. With more jobs than cores, the rest wait asleep instead of
+    fighting over the GIL, so every job advances in turn and the pages' redraws still get the CPU.
+    """
+
+    def __init__(self, n: int):
+        self._cond = threading.Condition()
+        self._free = n
+        self._queue: collections.deque = collections.deque()
+
+    def __enter__(self):
+        me = object()
+        with self._cond:
+            self._queue.append(me)
+            while self._queue[0] is not me or self._free == 0:
+                self._cond.wait()
+            self._queue.popleft()
+            self._free -= 1
+            self._cond.notify_all()
+        return self
+
+    def __exit__(self, *exc):
+        with self._cond:
+            self._free += 1
+            self._cond.notify_all()
+
+
+_COMPUTE = _FairGate(max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)))
 EXPLODED = 1e6  # a finite loss this far above where it started is divergence too
 
 
@@ -80,8 +113,7 @@ class Trainer:
         self.first_loss: float | None = None
         self._order = None
         self._epoch_loss = 0.0
-        self._epoch_correct = 0  # predictions right (tokens, for token tasks)
-        self._epoch_targets = 0  # predictions made
+        self._epoch_preds: list[torch.Tensor] = []  # this epoch's predicted classes, batch by batch
         self._epoch_count = 0
         # Labelled with the spec's layer types ("3 MultiheadAttention"), as the Inspect page names layers
         self._layer_params = [(f"{i} {info.type}", list(m.parameters()))
@@ -111,7 +143,7 @@ class Trainer:
         within = self.step % self.steps_per_epoch
         if within == 0:
             self._order = torch.randperm(self.data.n_train, generator=self.generator)
-            self._epoch_loss, self._epoch_correct, self._epoch_targets, self._epoch_count = 0.0, 0, 0, 0
+            self._epoch_loss, self._epoch_preds, self._epoch_count = 0.0, [], 0
         self._apply_schedule()
         idx = self._order[within * self.batch_size:(within + 1) * self.batch_size]
         if within == self.steps_per_epoch - 1:
@@ -135,9 +167,10 @@ class Trainer:
         n = len(idx)
         self._epoch_loss += value * n
         self._epoch_count += n
-        if self.classification:  # a count, not a mean per batch: fewer tensor ops in the hot loop
-            self._epoch_correct += int((predict_classes(out.detach(), self.loss_type) == y).sum())
-            self._epoch_targets += y.numel()
+        if self.classification:
+            # Only the predictions here (argmax records no graph); they are compared with the targets once
+            # per epoch: on tiny models every tensor op per step costs about as much as a layer's forward.
+            self._epoch_preds.append(predict_classes(out, self.loss_type))
         if not last_of_epoch:
             return value, None
         self.epoch += 1
@@ -168,13 +201,16 @@ class Trainer:
             raise Diverged(f"The loss exploded to {value:.3g} at {where}: the learning rate {lr:g} is too high — lower it (try {lr / 10:g}) or turn on gradient clipping.")
 
     def _grad_norms(self) -> dict[str, float]:
-        zero = torch.zeros(())
-        norms = [torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in params if p.grad is not None] or [zero]))
-                 for _, params in self._layer_params]
-        values = torch.stack(norms).tolist() if norms else []  # one conversion for all layers
-        return {name: v for (name, _), v in zip(self._layer_params, values)}
+        # One fused norm over every gradient and one conversion: on tiny models each tensor op costs
+        # about as much as a layer's forward pass, so a loop of .pow().sum().item() showed in the profile.
+        grads = [(i, p.grad) for i, (_, params) in enumerate(self._layer_params) for p in params if p.grad is not None]
+        squares = [0.0] * len(self._layer_params)
+        if grads:
+            for (i, _), norm in zip(grads, torch.stack(torch._foreach_norm([g for _, g in grads])).tolist()):
+                squares[i] += norm * norm
+        return {name: math.sqrt(sq) for (name, _), sq in zip(self._layer_params, squares)}
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def evaluate(self, x: torch.Tensor, y: torch.Tensor, batch: int = 2048) -> tuple[float, float | None]:
         """Mean loss and accuracy (per token for token tasks) on a dataset split, in eval mode."""
         was = self.model.training
@@ -194,7 +230,10 @@ class Trainer:
     def _epoch_record(self) -> EpochRecord:
         test_loss, test_acc = self.evaluate(self.data.x_test, self.data.y_test)
         train_loss = self._epoch_loss / max(1, self._epoch_count)
-        train_acc = self._epoch_correct / max(1, self._epoch_targets) if self.classification else None
+        train_acc = None
+        if self.classification and self._epoch_preds:
+            preds = torch.cat(self._epoch_preds)  # the batches covered the epoch's order from its start
+            train_acc = int((preds == self.data.y_train[self._order[:len(preds)]]).sum()) / preds.numel()
         return EpochRecord(self.epoch, 0.0, train_loss, test_loss, train_acc, test_acc, self.current_lr(), dict(self.last_grad_norms), 0.0)
 
 
@@ -434,7 +473,7 @@ class TrainingJob:
                         self._step_requests -= 1
                     lr, self._pending_lr = self._pending_lr, None
                     self._in_step = True
-                with self._model_lock:
+                with _COMPUTE, self._model_lock:
                     if lr is not None:
                         t.set_base_lr(lr)
                     try:

@@ -13,6 +13,7 @@ from playground.training import JobLimitReached, Snapshot, TrainingJob
 from playground.ui import state
 
 POLL_SECONDS = 0.5
+CHART_SECONDS = 1.0
 ENDED = ("finished", "stopped", "diverged", "failed")
 
 
@@ -141,27 +142,38 @@ def _metrics(snap: Snapshot) -> None:
 
 
 def live_panel(a: Analysis) -> None:
-    """The polling fragment: redraws from a snapshot while the job runs, and once more when it ends."""
+    """Two polling fragments: the status line and numbers twice a second, the charts once a second.
+
+    Redrawing charts is the costly part in the browser; the numbers are what must feel live.
+    """
     from playground.plots import training as charts
 
     job = state.job_slot().job
     running = job is not None and job.running
 
     @st.fragment(run_every=POLL_SECONDS if running else None)
-    def panel() -> None:
+    def status() -> None:
         torch.set_num_threads(1)  # fragment reruns run on a fresh thread
         job = state.job_slot().job
         if job is None:
             st.info("Press **Start** to train, or **Step** to train one mini-batch at a time.")
+            return
+        snap = job.snapshot()
+        if running and snap.status != "running":
+            st.rerun(scope="app")  # buttons outside the fragments must see the new status
+        _banner(snap)
+        _progress(snap)
+        _metrics(snap)
+
+    @st.fragment(run_every=CHART_SECONDS if running else None)
+    def plots() -> None:
+        torch.set_num_threads(1)
+        job = state.job_slot().job
+        if job is None:
             # Drawn empty now so the browser has loaded its charting code before the first loss arrives
             st.plotly_chart(charts.empty_loss_chart(), key="chart-loss")
             return
         snap = job.snapshot()
-        if running and snap.status != "running":
-            st.rerun(scope="app")  # buttons outside the fragment must see the new status
-        _banner(snap)
-        _progress(snap)
-        _metrics(snap)
         c1, c2 = st.columns([3, 2])
         with c1:
             log_y = st.toggle("Log scale", key="loss-log", help="Show the loss on a logarithmic axis.")
@@ -175,7 +187,8 @@ def live_panel(a: Analysis) -> None:
         for col, chart in zip(st.columns(len(below)) if below else [], below):
             col.plotly_chart(chart(snap), key=f"chart-{chart.__name__}")
 
-    panel()
+    status()
+    plots()
 
 
 def _boundary_or_accuracy(a: Analysis, job: TrainingJob, snap: Snapshot, charts) -> str:
