@@ -30,37 +30,38 @@ def to_dot(analysis: Analysis, horizontal: bool = False) -> str:
     kind = " tokens" if ds is not None and ds.input_kind == "tokens" else ""
     lines.append(f'  input [label="input{kind}\\n{_shape(in_shape)}", fillcolor="#0f172a"];')
     counter = [0]
+    edges: list[str] = []  # written after every node: an edge inside a cluster would pull its nodes into it
 
-    def node(info: LayerInfo) -> str:
+    def node(info: LayerInfo, out: list[str]) -> str:
         counter[0] += 1
         name = f"n{counter[0]}"
         color = FAMILY_COLORS.get(LAYERS[info.type].family, "#64748b")
-        lines.append(f'  {name} [label="{_label(info)}", fillcolor="{color}"];')
+        out.append(f'  {name} [label="{_label(info)}", fillcolor="{color}"];')
         return name
 
-    def chain(infos: list[LayerInfo], prev: str, prev_shape) -> tuple[str, tuple]:
+    def chain(infos: list[LayerInfo], prev: str, prev_shape, out: list[str]) -> tuple[str, tuple]:
         for info in infos:
             if info.children:
                 counter[0] += 1
-                cluster = counter[0]
-                lines.append(f'  subgraph cluster_{cluster} {{ label="Residual"; style="rounded,dashed"; color="#94a3b8"; fontname="Helvetica"; fontsize=11;')
-                first_prev = prev
-                inner_prev, inner_shape = chain(info.children, prev, prev_shape)
+                cluster = [f'  subgraph cluster_{counter[0]} {{ label="Residual: y = x + F(x)"; style="rounded,dashed"; color="#94a3b8"; fontname="Helvetica"; fontsize=11;']
+                inner_prev, inner_shape = chain(info.children, prev, prev_shape, cluster)
                 counter[0] += 1
                 add = f"add{counter[0]}"
-                lines.append(f'  {add} [label="+", shape=circle, fillcolor="#475569", fontsize=16, width=0.35, fixedsize=true];')
-                lines.append("  }")
-                lines.append(f'  {inner_prev} -> {add} [label=" {_shape(inner_shape)}"];')
-                lines.append(f'  {first_prev} -> {add} [style=dashed, color="#0f172a", label=" skip"];')
+                cluster.append(f'  {add} [label="+", shape=circle, fillcolor="#475569", fontsize=16, width=0.35, fixedsize=true];')
+                cluster.append("  }")
+                out.extend(cluster)
+                edges.append(f'  {inner_prev} -> {add} [label=" {_shape(inner_shape)}"];')
+                edges.append(f'  {prev} -> {add} [style=dashed, color="#0f172a", label=" skip x"];')
                 prev, prev_shape = add, info.out_shape
                 continue
-            name = node(info)
-            lines.append(f'  {prev} -> {name} [label=" {_shape(prev_shape)}"];')
+            name = node(info, out)
+            edges.append(f'  {prev} -> {name} [label=" {_shape(prev_shape)}"];')
             prev, prev_shape = name, info.out_shape
         return prev, prev_shape
 
-    last, last_shape = chain(analysis.layers, "input", in_shape)
-    if analysis.layers:
+    last, last_shape = chain(analysis.layers, "input", in_shape, lines)
+    lines.extend(edges)
+    if analysis.layers and analysis.ok:
         loss = (analysis.loss or {}).get("type", "loss")
         lines.append(f'  output [label="{loss}", shape=note, fillcolor="#e2e8f0", fontcolor="#0f172a"];')
         lines.append(f'  {last} -> output [label=" {_shape(last_shape)}"];')

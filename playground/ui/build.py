@@ -134,15 +134,16 @@ def _card(a: Analysis, path: tuple[int, ...], layer: dict, infos: dict, siblings
     d = LAYERS.get(ltype)
     info = infos.get(path)
     with st.container(border=True, key=f"card-{_path_str(path).replace('.', '-')}"):
-        head, b1, b2, b3, b4 = st.columns([6, 1, 1, 1, 1], vertical_alignment="center")
+        head, tools = st.columns([1, 1], vertical_alignment="center")
         color = FAMILY_COLORS.get(d.family if d else "utility", "#64748b")
         shape = f"→ <span class='pg-shape'>{_fmt(info.out_shape)}</span> · {info.params:,} params" if info else "→ <span class='pg-muted'>shape unknown</span>"
         head.markdown(f"<p class='pg-card-title'><span class='pg-family' style='background:{color}'></span>{_path_str(path)} · {ltype}</p>"
                       f"<span class='pg-muted'>{shape}</span>", unsafe_allow_html=True, help=d.summary if d else None)
-        b1.button(":material/arrow_upward:", key=_key("up", path), help="Move up", on_click=_do, args=(edit.move_layer, path, -1), disabled=path[-1] == 0)
-        b2.button(":material/arrow_downward:", key=_key("down", path), help="Move down", on_click=_do, args=(edit.move_layer, path, 1), disabled=path[-1] == siblings - 1)
-        b3.button(":material/content_copy:", key=_key("dup", path), help="Duplicate", on_click=_do, args=(edit.duplicate_layer, path))
-        b4.button(":material/delete:", key=_key("del", path), help="Delete", on_click=_do, args=(edit.remove_layer, path))
+        with tools.container(horizontal=True, horizontal_alignment="right", gap="small"):
+            st.button(":material/arrow_upward:", key=_key("up", path), help="Move up", on_click=_do, args=(edit.move_layer, path, -1), disabled=path[-1] == 0, type="tertiary")
+            st.button(":material/arrow_downward:", key=_key("down", path), help="Move down", on_click=_do, args=(edit.move_layer, path, 1), disabled=path[-1] == siblings - 1, type="tertiary")
+            st.button(":material/content_copy:", key=_key("dup", path), help="Duplicate", on_click=_do, args=(edit.duplicate_layer, path), type="tertiary")
+            st.button(":material/delete:", key=_key("del", path), help="Delete", on_click=_do, args=(edit.remove_layer, path), type="tertiary")
         if d is not None:
             params = list(d.params)
             if params:

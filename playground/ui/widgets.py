@@ -21,6 +21,7 @@ CSS = """
   .pg-family {display:inline-block; width: 0.8rem; height: 0.8rem; border-radius: 3px; margin-right: 0.4rem; vertical-align: -1px;}
   .pg-summary {font-size: 0.95rem; line-height: 1.4;}
   section[data-testid="stSidebar"] .pg-summary {font-weight: 600;}
+  [data-testid="stMetricValue"] {font-size: 1.75rem;}
 </style>
 """
 
