@@ -51,9 +51,7 @@ class Param:
             return f"{self.name} must be {what} (got {_show(value)})"
         if isinstance(value, float) and not math.isfinite(value):
             return f"{self.name} must be a finite number (got {value})"
-        if self.kind == "int" and not isinstance(value, int):
-            if float(value).is_integer():
-                return None
+        if self.kind == "int" and not isinstance(value, int) and not float(value).is_integer():
             return f"{self.name} must be a whole number (got {_show(value)})"
         if self.min is not None and value < self.min:
             return f"{self.name} must be at least {_num(self.min)} (got {_num(value)})"
@@ -116,7 +114,7 @@ class ParamSet:
             p = self.get(key)
             if p is None:
                 known = ", ".join(self.names()) or "none"
-                problems.append(f"unknown argument '{key}' (known: {known})")
+                problems.append(f"unknown argument {key!r} (known: {known})")
                 continue
             err = p.check(value)
             if err:

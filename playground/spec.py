@@ -146,7 +146,7 @@ def _skeleton_problems(data: dict[str, Any]) -> list[Problem]:
             if err["type"] == "extra_forbidden":
                 near = difflib.get_close_matches(key, list(_Doc.model_fields), n=1)
                 hint = f" — did you mean '{near[0]}'?" if near else " — remove it"
-                out.append(Problem("spec", f"spec: unknown key '{key}'{hint}"))
+                out.append(Problem("spec", f"spec: unknown key {key!r}{hint}"))
             elif err["type"] == "missing":
                 out.append(Problem(key, f"{key}: missing — every spec needs 'dataset' and 'layers'"))
             else:
@@ -271,7 +271,7 @@ def _load_dataset(section: dict[str, Any], problems: list[Problem]) -> Dataset |
     if name not in DATASETS:
         near = difflib.get_close_matches(name, list(DATASETS), n=1)
         hint = f" — did you mean '{near[0]}'?" if near else f" (choose from {', '.join(DATASETS)})"
-        problems.append(Problem("dataset", f"dataset: unknown name '{name}'{hint}"))
+        problems.append(Problem("dataset", f"dataset: unknown name {name!r}{hint}"))
         return None
     options = {k: v for k, v in section.items() if k != "name"}
     values, errs = DATASETS[name].params.resolve(options)
@@ -296,9 +296,9 @@ def _typed(raw: dict[str, Any], where: str, registry: dict, problems: list[Probl
     if not isinstance(kind, str) or kind not in registry:
         near = difflib.get_close_matches(str(kind), list(registry), n=1)
         hint = f" — did you mean '{near[0]}'?" if near else f" (choose from {', '.join(registry)})"
-        shown = f"'{kind}'" if kind is not None else "missing"
+        shown = repr(kind) if isinstance(kind, str) else (f"'{kind}'" if kind is not None else "missing")  # repr: one line
         problems.append(Problem(where, f"{where}: type {shown} is not known{hint}"))
-        return {"type": kind}
+        return {"type": kind if isinstance(kind, str) else None}  # a list or dict here must not reach `in registry`
     values, errs = registry[kind].params.resolve({k: v for k, v in raw.items() if k != "type"})
     problems.extend(Problem(where, f"{where} ({kind}): {e}") for e in errs)
     return {"type": kind, **values}
@@ -328,7 +328,7 @@ def _walk(raw_layers, prefix, shape, kind, vocab, problems, task):
         if d is None:
             near = difflib.get_close_matches(ltype, list(LAYERS), n=1)
             hint = f" — did you mean '{near[0]}'?" if near else ""
-            problems.append(Problem(where, f"{where}: unknown layer type '{ltype}'{hint}", path))
+            problems.append(Problem(where, f"{where}: unknown layer type {ltype!r}{hint}", path))
             shape = None
             continue
         label = f"{where} ({ltype})"

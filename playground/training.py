@@ -191,8 +191,6 @@ class Trainer:
     def _check_finite(self, value: float) -> None:
         if self.first_loss is None:
             self.first_loss = value
-        if math.isfinite(value) and value <= EXPLODED * max(1.0, abs(self.first_loss)):
-            return  # the usual case: no sentence to build
         where = f"step {self.step + 1} (epoch {self.epoch + 1})"
         lr = self.current_lr()
         if not math.isfinite(value):
@@ -210,7 +208,7 @@ class Trainer:
                 squares[i] += norm * norm
         return {name: math.sqrt(sq) for (name, _), sq in zip(self._layer_params, squares)}
 
-    @torch.inference_mode()
+    @torch.no_grad()
     def evaluate(self, x: torch.Tensor, y: torch.Tensor, batch: int = 2048) -> tuple[float, float | None]:
         """Mean loss and accuracy (per token for token tasks) on a dataset split, in eval mode."""
         was = self.model.training
