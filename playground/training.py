@@ -26,6 +26,11 @@ MAX_CONCURRENT_JOBS = int(os.environ.get("PLAYGROUND_MAX_JOBS", "8"))
 _SLOTS = threading.BoundedSemaphore(MAX_CONCURRENT_JOBS)
 
 
+def active_jobs() -> int:
+    """How many training threads the process runs now (all sessions together; a count, no user data)."""
+    return MAX_CONCURRENT_JOBS - _SLOTS._value
+
+
 class _FairGate:
     """At most `n` holders at once, served in arrival order.
 
@@ -55,7 +60,10 @@ class _FairGate:
             self._cond.notify_all()
 
 
-_COMPUTE = _FairGate(max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)))
+_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+# One core stays free for serving pages: with several jobs at once, training shares the others.
+_COMPUTE = _FairGate(max(1, _CORES - 1))
+TRAINING_NICENESS = 5  # below the threads that serve pages, so redraws stay prompt while models train
 EXPLODED = 1e6  # a finite loss this far above where it started is divergence too
 
 
@@ -452,6 +460,10 @@ class TrainingJob:
     # -- the worker
     def _run(self) -> None:
         torch.set_num_threads(1)
+        try:  # Linux gives each thread its own niceness; elsewhere this is a no-op
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), TRAINING_NICENESS)
+        except (AttributeError, OSError):
+            pass
         seed = self.analysis.training["seed"]
         torch.manual_seed(seed)  # dropout draws from the global generator
         t = self.trainer

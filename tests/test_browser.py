@@ -63,17 +63,17 @@ def test_build_from_palette_then_train_pause_resume(page, app_url):
     assert second > first, "the progress line should advance while training runs"
     assert _loss_points(page) > 1, "the loss chart should show the batch losses"
     page.get_by_role("button", name="Pause").click()
-    page.wait_for_selector("text=Paused", timeout=5_000)
+    page.wait_for_selector("text=Paused", timeout=20_000)
     wait_idle(page)
     paused_at = _batches_done(page)
     page.wait_for_timeout(1500)
     assert _batches_done(page) == paused_at, "a paused job must not advance"
     page.get_by_role("button", name="Resume").click()
-    page.wait_for_selector("text=Running", timeout=5_000)
+    page.wait_for_selector("text=Running", timeout=20_000)
     page.wait_for_timeout(1500)
     assert _batches_done(page) > paused_at
     page.get_by_role("button", name="Stop").click()
-    page.wait_for_selector("text=Stopped by you", timeout=5_000)
+    page.wait_for_selector("text=Stopped by you", timeout=20_000)
 
 
 def test_reload_restores_the_same_architecture(page, app_url):
@@ -118,7 +118,7 @@ def test_trained_cnn_shows_feature_maps_and_kernels(page, app_url):
     assert page.get_by_text("Weights after").first.is_visible()
     maps = page.locator(".st-key-fm-0")
     maps.scroll_into_view_if_needed()
-    page.wait_for_selector(".st-key-fm-0 .js-plotly-plot", timeout=15_000)
+    page.wait_for_selector(".st-key-fm-0 .js-plotly-plot", timeout=30_000)
     text = maps.inner_text()
     assert "feature maps" in text and "channel 0" in text and "channel 9" in text
     heatmaps = page.locator(".st-key-fm-0 .js-plotly-plot g.hm, .st-key-fm-0 .js-plotly-plot image")
@@ -128,7 +128,7 @@ def test_trained_cnn_shows_feature_maps_and_kernels(page, app_url):
     page.get_by_role("radio", name="Draw").click()
     wait_idle(page)
     canvas = page.locator("canvas.upper-canvas")
-    canvas.wait_for(timeout=15_000)
+    canvas.wait_for(timeout=30_000)
     box = canvas.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + 60  # below the canvas's floating toolbar
     page.mouse.move(x, y)
@@ -136,7 +136,7 @@ def test_trained_cnn_shows_feature_maps_and_kernels(page, app_url):
     for k in range(20):
         page.mouse.move(x + (k % 2), y + 6 * k, steps=3)
     page.mouse.up()
-    page.wait_for_selector("text=Prediction:", timeout=15_000)
+    page.wait_for_selector("text=Prediction:", timeout=30_000)
     wait_idle(page)
     assert not page.get_by_test_id("stException").count()
 
@@ -147,7 +147,7 @@ def test_trained_transformer_shows_attention_with_token_labels(page, app_url):
     _train_then_inspect(page, app_url, spec)
     first = page.locator(".st-key-att-2")
     first.scroll_into_view_if_needed()
-    page.wait_for_selector(".st-key-att-2 .js-plotly-plot", timeout=15_000)
+    page.wait_for_selector(".st-key-att-2 .js-plotly-plot", timeout=30_000)
     text = first.inner_text()
     for label in ("head 1", "head 4", "mean over heads", "query", "key"):
         assert label in text

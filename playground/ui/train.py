@@ -9,11 +9,13 @@ import streamlit as st
 import torch
 
 from playground.spec import UPLOAD, Analysis
-from playground.training import JobLimitReached, Snapshot, TrainingJob
+from playground.training import JobLimitReached, Snapshot, TrainingJob, active_jobs
 from playground.ui import state
 
 POLL_SECONDS = 0.5
 CHART_SECONDS = 1.0
+BUSY_CHART_SECONDS = 3.0  # with many sessions training, charts refresh less often; the numbers stay at 2 Hz
+BUSY_JOBS = 3
 ENDED = ("finished", "stopped", "diverged", "failed")
 
 
@@ -165,7 +167,9 @@ def live_panel(a: Analysis) -> None:
         _progress(snap)
         _metrics(snap)
 
-    @st.fragment(run_every=CHART_SECONDS if running else None)
+    chart_every = CHART_SECONDS if active_jobs() < BUSY_JOBS else BUSY_CHART_SECONDS
+
+    @st.fragment(run_every=chart_every if running else None)
     def plots() -> None:
         torch.set_num_threads(1)
         job = state.job_slot().job
