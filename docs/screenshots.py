@@ -58,7 +58,7 @@ def main() -> None:
         save(page, "inspect_cnn")
         trained(page, url, example("transformer_reverse"), "inspect")
         page.mouse.move(900, 500)
-        page.mouse.wheel(0, 420)
+        page.mouse.wheel(0, 900)
         page.wait_for_timeout(1500)
         save(page, "inspect_attention")
         browser.close()

@@ -221,17 +221,18 @@ class Trainer:
         """Mean loss and accuracy (per token for token tasks) on a dataset split, in eval mode."""
         was = self.model.training
         self.model.eval()
-        total, correct, targets, count = 0.0, 0, 0, 0
+        sums = torch.zeros(2)  # summed loss, correct predictions: read back once, in one conversion
+        targets = 0
         for start in range(0, len(x), batch):
             xb, yb = x[start:start + batch], y[start:start + batch]
             out = self.model(xb)
-            total += compute_loss(self.criterion, self.loss_type, self.data.task, out, yb).item() * len(xb)
+            sums[0] += compute_loss(self.criterion, self.loss_type, self.data.task, out, yb) * len(xb)
             if self.classification:
-                correct += int((predict_classes(out, self.loss_type) == yb).sum())
+                sums[1] += (predict_classes(out, self.loss_type) == yb).sum()
                 targets += yb.numel()
-            count += len(xb)
         self.model.train(was)
-        return total / count, (correct / targets if self.classification else None)
+        total, correct = sums.tolist()
+        return total / len(x), (correct / targets if self.classification else None)
 
     def _epoch_record(self) -> EpochRecord:
         test_loss, test_acc = self.evaluate(self.data.x_test, self.data.y_test)

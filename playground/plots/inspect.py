@@ -38,7 +38,8 @@ def _grid(titles: Sequence[str], cols: int, panel: int, *, top: int = 56, bottom
     for k, title in enumerate(titles):
         r, c = divmod(k, cols)
         s = "" if k == 0 else str(k + 1)
-        x0, x1 = c / cols + 0.012, (c + 1) / cols - 0.012
+        # panels with tick labels need room on their left for them (and the axis title of the first column)
+        x0, x1 = c / cols + (0.06 if ticks else 0.012), (c + 1) / cols - 0.012
         y1 = 1 - (r * (title_h + panel + gap) + title_h) / plot_h
         y0 = max(0.0, y1 - panel / plot_h)
         common = {"showticklabels": ticks, "showgrid": False, "zeroline": False, "ticks": "", "constrain": "domain"}
@@ -362,8 +363,8 @@ def attention_heatmaps(att: AttentionTrace, tokens: Sequence[str] | None = None)
                                                f"<extra>{titles[n]}</extra>"))
         ax = {"tickmode": "array", "tickvals": list(range(t)), "ticktext": labels, "tickfont": {"size": SMALL if t <= 16 else 9}}
         layout[xr.replace("x", "xaxis")].update(ax, title={"text": "key", "font": {"size": SMALL}}, range=[-0.5, t - 0.5])
-        layout[yr.replace("y", "yaxis")].update(ax, title={"text": "query", "font": {"size": SMALL}}, autorange=False,
-                                                range=[t - 0.5, -0.5])  # first query at the top
+        layout[yr.replace("y", "yaxis")].update(ax, title={"text": "query" if n % cols == 0 else "", "font": {"size": SMALL}},
+                                                autorange=False, range=[t - 0.5, -0.5])  # first query at the top
         if att.causal:
             traces.append(_hatch_future(t, xr, yr))
     layout["coloraxis"] = {"colorscale": ATTENTION, "cmin": 0, "cmax": 1,
