@@ -156,3 +156,24 @@ def test_trained_transformer_shows_attention_with_token_labels(page, app_url):
     assert shown.is_visible()
     ticks = page.locator(".st-key-att-2 .js-plotly-plot g.xtick text").evaluate_all("els => els.map(e => e.textContent)")
     assert ticks and all(t.isdigit() for t in ticks), ticks
+
+
+def test_two_sessions_never_share_a_model_or_a_job(browser, app_url):
+    a = browser.new_context().new_page()
+    b = browser.new_context().new_page()
+    _open(a, f"{app_url}/?spec={encode_link(load_example('mlp_spiral'))}")
+    _open(b, f"{app_url}/?spec={encode_link(load_example('mlp_spiral'))}")
+    out = _card(a, 0).get_by_role("spinbutton", name="out_features")
+    out.fill("20")
+    out.press("Enter")
+    expect(_card(a, 0)).to_contain_text("(20,)", timeout=10_000)
+    a.get_by_role("link", name="Train", exact=True).click()
+    wait_idle(a)
+    a.get_by_role("button", name="Start").click()
+    a.wait_for_selector("text=Finished", timeout=60_000)
+    b.reload()
+    wait_idle(b)
+    assert "(16,)" in _card(b, 0).inner_text()
+    assert "Not trained yet" in b.get_by_test_id("stSidebar").inner_text()
+    a.context.close()
+    b.context.close()
