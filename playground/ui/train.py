@@ -167,7 +167,8 @@ def live_panel(a: Analysis) -> None:
         _progress(snap)
         _metrics(snap)
 
-    chart_every = CHART_SECONDS if active_jobs() < BUSY_JOBS else BUSY_CHART_SECONDS
+    busy = active_jobs() >= BUSY_JOBS
+    chart_every = BUSY_CHART_SECONDS if busy else CHART_SECONDS
 
     @st.fragment(run_every=chart_every if running else None)
     def plots() -> None:
@@ -184,6 +185,9 @@ def live_panel(a: Analysis) -> None:
             st.plotly_chart(charts.loss_chart(snap, log_y=log_y), key="chart-loss")
         with c2:
             side = _boundary_or_accuracy(a, job, snap, charts)
+        if busy and running:
+            st.caption("Many sessions are training on this server: charts refresh every few seconds.")
+            return
         has_acc = bool(snap.epochs) and snap.epochs[-1].test_accuracy is not None
         # The learning-rate chart earns its place only when η changes (schedule, warm-up or a live change)
         lr_moves = a.training["lr_schedule"] != "constant" or a.training["warmup_epochs"] > 0 or bool(snap.lr_changes)
