@@ -10,8 +10,8 @@ from playground.spec import encode_link
 
 pytestmark = pytest.mark.browser
 
-EMPTY_SPIRAL = {"dataset": {"name": "spiral"}, "layers": [], "loss": {"type": "CrossEntropyLoss"},
-                "optimizer": {"type": "Adam", "lr": 0.01}, "training": {"epochs": 400, "batch_size": 32, "seed": 0}}
+EMPTY_SPIRAL = {"dataset": {"name": "spiral", "n_samples": 2000}, "layers": [], "loss": {"type": "CrossEntropyLoss"},
+                "optimizer": {"type": "Adam", "lr": 0.01}, "training": {"epochs": 1000, "batch_size": 32, "seed": 0}}  # long enough to be stopped by hand
 
 
 def _open(page, url: str) -> None:

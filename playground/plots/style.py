@@ -17,16 +17,21 @@ SEQUENTIAL = "Viridis"
 ATTENTION = "Blues"
 
 
-def base_layout(fig: go.Figure, title: str | None = None, height: int = 360, **kwargs) -> go.Figure:
-    """Apply the shared theme; every chart goes through here (no named template: copying one costs ~30 ms a figure)."""
-    fig.update_layout(
-        title={"text": title, "x": 0.0, "xanchor": "left", "font": {"size": FONT_SIZE + 3}} if title else None,
-        height=height,
-        margin={"l": 60, "r": 20, "t": 50 if title else 20, "b": 55},
-        font={"size": FONT_SIZE, "family": "Inter, Segoe UI, Helvetica, Arial, sans-serif"},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1.0},
+def layout(title: str | None = None, height: int = 360, **kwargs) -> dict:
+    """The shared theme as a layout dict (no named template: copying one costs ~30 ms a figure)."""
+    return {
+        "title": {"text": title, "x": 0.0, "xanchor": "left", "font": {"size": FONT_SIZE + 3}} if title else None,
+        "height": height,
+        "margin": {"l": 60, "r": 20, "t": 50 if title else 20, "b": 55},
+        "font": {"size": FONT_SIZE, "family": "Inter, Segoe UI, Helvetica, Arial, sans-serif"},
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1.0},
         **kwargs,
-    )
+    }
+
+
+def base_layout(fig: go.Figure, title: str | None = None, height: int = 360, **kwargs) -> go.Figure:
+    """Apply the shared theme to a built figure; every chart goes through here or through layout()."""
+    fig.update_layout(**layout(title, height, **kwargs))
     return fig
 
 
