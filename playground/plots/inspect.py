@@ -506,7 +506,9 @@ def decision_boundary(grid: Grid, x_train, y_train, x_test=None, y_test=None, ta
         both = np.concatenate([grid.output.ravel(), _points(x_train, y_train)[1].ravel().astype(float)])
         fig.update_layout(coloraxis={"colorscale": SEQUENTIAL, "cmin": float(both.min()), "cmax": float(both.max()),
                                      "colorbar": {"title": {"text": "value"}, "thickness": 14}})
-    base_layout(fig, title, height=460)
+    # legend under the plot: beside the title it collides with it in a narrow column
+    base_layout(fig, title, height=480, legend={"orientation": "h", "yanchor": "top", "y": -0.2, "xanchor": "left", "x": 0.0},
+                margin={"l": 60, "r": 20, "t": 50, "b": 95})
     dx, dy = grid.xs[1] - grid.xs[0], grid.ys[1] - grid.ys[0]
     fig.update_xaxes(title_text=fx, range=[grid.xs[0] - dx / 2, grid.xs[-1] + dx / 2], showgrid=False, zeroline=False,
                      constrain="domain")
