@@ -20,7 +20,13 @@ def _open(page, url: str) -> None:
 
 
 def _card(page, index: int):
-    return page.locator(f".st-key-card-{index}")
+    # .first: while a rerun replaces the page, Streamlit can briefly show the old card beside the new one
+    return page.locator(f".st-key-card-{index}").first
+
+
+def _expect_card(page, index: int, text: str) -> None:
+    """Wait until the card at `index` shows `text` (old and new copies may coexist for a moment)."""
+    expect(page.locator(f".st-key-card-{index}", has_text=text).first).to_be_visible(timeout=10_000)
 
 
 def _progress_text(page) -> str:
@@ -48,11 +54,11 @@ def test_build_from_palette_then_train_pause_resume(page, app_url):
     assert page.get_by_text("The model is empty").is_visible()
     for i, name in enumerate(("Linear", "Tanh", "Linear", "Tanh", "Linear")):
         page.get_by_role("button", name=name, exact=True).click()
-        expect(_card(page, i)).to_contain_text(f"{i} · {name}", timeout=10_000)
+        _expect_card(page, i, f"{i} · {name}")
     out = _card(page, 4).get_by_role("spinbutton", name="out_features")
     out.fill("2")
     out.press("Enter")
-    expect(_card(page, 4)).to_contain_text("(2,) · 34 params", timeout=10_000)
+    _expect_card(page, 4, "(2,) · 34 params")
     page.get_by_role("link", name="Train", exact=True).click()
     wait_idle(page)
     page.get_by_role("button", name="Start").click()
@@ -81,7 +87,7 @@ def test_reload_restores_the_same_architecture(page, app_url):
     channels = _card(page, 0).get_by_role("spinbutton", name="out_channels")
     channels.fill("6")
     channels.press("Enter")
-    expect(_card(page, 0)).to_contain_text("(6, 8, 8)", timeout=10_000)
+    _expect_card(page, 0, "(6, 8, 8)")
     wait_idle(page)
     time.sleep(0.5)  # the link is rewritten at the end of the run
     page.reload()
@@ -166,7 +172,7 @@ def test_two_sessions_never_share_a_model_or_a_job(browser, app_url):
     out = _card(a, 0).get_by_role("spinbutton", name="out_features")
     out.fill("20")
     out.press("Enter")
-    expect(_card(a, 0)).to_contain_text("(20,)", timeout=10_000)
+    _expect_card(a, 0, "(20,)")
     a.get_by_role("link", name="Train", exact=True).click()
     wait_idle(a)
     a.get_by_role("button", name="Start").click()

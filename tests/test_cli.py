@@ -192,7 +192,7 @@ def test_train_honours_max_seconds(capsys):
     assert final["final"] is True
     assert 1 <= len(epochs) < 1000
     assert epochs[-1]["seconds"] >= 1.0  # it stops at the first epoch end past the budget...
-    assert len(epochs) == 1 or epochs[-2]["seconds"] < 1.0  # ...and not before
+    assert len(epochs) == 1 or epochs[-2]["seconds"] <= 1.0  # ...and not before (seconds are rounded to ms)
 
 
 def test_a_closed_pipe_ends_training_quietly(results):
