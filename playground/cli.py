@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from playground.layers import format_shape
 from playground.spec import Analysis, SpecError, analyze, parse_spec
 
 
@@ -28,9 +29,6 @@ def _problem(message: str):
 
     return Problem("spec", message)
 
-
-def _fmt(shape) -> str:
-    return "(" + ", ".join(map(str, shape)) + (",)" if len(shape) == 1 else ")")
 
 
 def summary(args) -> int:
@@ -61,11 +59,11 @@ def summary(args) -> int:
                 entry["layers"] = [{"type": c.type, "output_shape": list(c.out_shape), "params": c.params} for c in info.children]
         print(json.dumps(doc))
         return 0
-    print(f"{a.spec.get('name') or 'model'} · dataset {a.dataset.name} ({a.dataset.task}) · input {_fmt(a.dataset.input_shape)}")
+    print(f"{a.spec.get('name') or 'model'} · dataset {a.dataset.name} ({a.dataset.task}) · input {format_shape(a.dataset.input_shape)}")
     print(f"{'#':<10}{'layer':<22}{'output shape':<18}{'params':>12}")
     for info, depth in rows:
         idx = ".".join(map(str, info.path))
-        print(f"{idx:<10}{'  ' * depth + info.type:<22}{_fmt(info.out_shape):<18}{info.params:>12,}")
+        print(f"{idx:<10}{'  ' * depth + info.type:<22}{format_shape(info.out_shape):<18}{info.params:>12,}")
     print(f"total params: {a.total_params:,}   multiply-adds per sample: {a.total_macs:,}")
     print(f"loss: {a.loss['type']}   optimizer: {a.optimizer['type']} lr {a.optimizer['lr']:g}")
     return 0

@@ -1,13 +1,10 @@
 """The architecture as a Graphviz DOT graph: one box per layer, the tensor shape on every edge."""
 from __future__ import annotations
 
-from playground.layers import LAYERS
+from playground.layers import LAYERS, format_shape
 from playground.plots.style import FAMILY_COLORS
 from playground.spec import Analysis, LayerInfo
 
-
-def _shape(shape) -> str:
-    return "(" + ", ".join(map(str, shape)) + (",)" if len(shape) == 1 else ")")
 
 
 def _label(info: LayerInfo) -> str:
@@ -28,7 +25,7 @@ def to_dot(analysis: Analysis, horizontal: bool = False) -> str:
     ]
     in_shape = ds.input_shape if ds else ()
     kind = " tokens" if ds is not None and ds.input_kind == "tokens" else ""
-    lines.append(f'  input [label="input{kind}\\n{_shape(in_shape)}", fillcolor="#0f172a"];')
+    lines.append(f'  input [label="input{kind}\\n{format_shape(in_shape)}", fillcolor="#0f172a"];')
     counter = [0]
     edges: list[str] = []  # written after every node: an edge inside a cluster would pull its nodes into it
 
@@ -50,12 +47,12 @@ def to_dot(analysis: Analysis, horizontal: bool = False) -> str:
                 cluster.append(f'  {add} [label="+", shape=circle, fillcolor="#475569", fontsize=16, width=0.35, fixedsize=true];')
                 cluster.append("  }")
                 out.extend(cluster)
-                edges.append(f'  {inner_prev} -> {add} [label=" {_shape(inner_shape)}"];')
+                edges.append(f'  {inner_prev} -> {add} [label=" {format_shape(inner_shape)}"];')
                 edges.append(f'  {prev} -> {add} [style=dashed, color="#0f172a", label=" skip x"];')
                 prev, prev_shape = add, info.out_shape
                 continue
             name = node(info, out)
-            edges.append(f'  {prev} -> {name} [label=" {_shape(prev_shape)}"];')
+            edges.append(f'  {prev} -> {name} [label=" {format_shape(prev_shape)}"];')
             prev, prev_shape = name, info.out_shape
         return prev, prev_shape
 
@@ -64,6 +61,6 @@ def to_dot(analysis: Analysis, horizontal: bool = False) -> str:
     if analysis.layers and analysis.ok:
         loss = (analysis.loss or {}).get("type", "loss")
         lines.append(f'  output [label="{loss}", shape=note, fillcolor="#e2e8f0", fontcolor="#0f172a"];')
-        lines.append(f'  {last} -> output [label=" {_shape(last_shape)}"];')
+        lines.append(f'  {last} -> output [label=" {format_shape(last_shape)}"];')
     lines.append("}")
     return "\n".join(lines)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import inspect
 
 from playground import modules
-from playground.layers import Call
+from playground.layers import Call, format_shape
 from playground.spec import Analysis
 
 # Classes of ours that other classes of ours use inside.
@@ -30,7 +30,7 @@ def export_code(analysis: Analysis) -> str:
     for info in analysis.layers:
         _ours(info.call, needed)
     sources = [inspect.getsource(getattr(modules, name)).rstrip() for name in _ORDER if name in needed]
-    layer_lines = "\n".join(f"        {info.call.code(8)},  # -> {_shape(info.out_shape)}, {info.params:,} params" for info in analysis.layers)
+    layer_lines = "\n".join(f"        {info.call.code(8)},  # -> {format_shape(info.out_shape)}, {info.params:,} params" for info in analysis.layers)
     if ds.input_kind == "tokens":
         example = f"torch.randint(0, {ds.vocab_size}, (4, {', '.join(map(str, ds.input_shape))}))"
     else:
@@ -40,7 +40,7 @@ def export_code(analysis: Analysis) -> str:
     title = spec.get("name") or "Model"
     return f'''"""{title} — exported from the Architecture Playground.
 
-Dataset: {ds.name} ({ds.task}); input per sample {_shape(ds.input_shape)}{", token ids" if ds.input_kind == "tokens" else ""}.
+Dataset: {ds.name} ({ds.task}); input per sample {format_shape(ds.input_shape)}{", token ids" if ds.input_kind == "tokens" else ""}.
 Needs only PyTorch. Run it: python {_slug(title)}.py
 """
 import math
@@ -74,9 +74,6 @@ if __name__ == "__main__":
     print("parameters:", sum(p.numel() for p in model.parameters()))
 '''
 
-
-def _shape(shape) -> str:
-    return "(" + ", ".join(map(str, shape)) + (",)" if len(shape) == 1 else ")")
 
 
 def _slug(text: str) -> str:

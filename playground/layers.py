@@ -78,7 +78,8 @@ def _kw(args: dict[str, Any], params: ParamSet, *names: str) -> tuple[tuple[str,
     return tuple(out)
 
 
-def _shape(s: tuple[int, ...]) -> str:
+def format_shape(s) -> str:
+    """A shape as Python writes a tuple: (16,) or (10, 8, 8)."""
     return "(" + ", ".join(str(d) for d in s) + (",)" if len(s) == 1 else ")")
 
 
@@ -90,7 +91,7 @@ def _dims_name(n: int) -> str:
 def _check_linear(s, a):
     if len(s) >= 3:
         return Need(
-            f"receives a {_dims_name(len(s))} input {_shape(s)}; add Flatten before it",
+            f"receives a {_dims_name(len(s))} input {format_shape(s)}; add Flatten before it",
             {"label": "Insert Flatten", "op": "insert_before", "layer": {"type": "Flatten"}},
         )
     return None
@@ -152,7 +153,7 @@ def _window_check(dims: int, what: str, kernel_key: str = "kernel_size"):
                 hint = "; use Reshape to make it [1, length]"
             else:
                 hint = ""
-            return Need(f"needs a {_dims_name(want)} input {layout}, got {_dims_name(len(s))} {_shape(s)}{hint}")
+            return Need(f"needs a {_dims_name(want)} input {layout}, got {_dims_name(len(s))} {format_shape(s)}{hint}")
         k = a[kernel_key]
         dil = a.get("dilation", 1)
         pad = a.get("padding", 0) or 0
@@ -242,7 +243,7 @@ for _dims in (1, 2):
 
 def _check_image(s, a):
     if len(s) != 3:
-        return Need(f"needs a 3-D input (channels, height, width), got {_dims_name(len(s))} {_shape(s)}")
+        return Need(f"needs a 3-D input (channels, height, width), got {_dims_name(len(s))} {format_shape(s)}")
     return None
 
 
@@ -260,7 +261,7 @@ _add(LayerDef(
 # ---------------------------------------------------------------- normalization and utility
 def _check_bn1d(s, a):
     if len(s) not in (1, 2):
-        return Need(f"needs a 1-D (features) or 2-D (channels, length) input, got {_shape(s)}; use BatchNorm2d for images")
+        return Need(f"needs a 1-D (features) or 2-D (channels, length) input, got {format_shape(s)}; use BatchNorm2d for images")
     return None
 
 
@@ -315,7 +316,7 @@ def _check_reshape(s, a):
         prod *= d
     ok = total % prod == 0 if -1 in a["shape"] else total == prod
     if not ok:
-        return Need(f"cannot reshape {_shape(s)} ({total} values) into {a['shape']} — the sizes must multiply to {total}")
+        return Need(f"cannot reshape {format_shape(s)} ({total} values) into {a['shape']} — the sizes must multiply to {total}")
     return None
 
 
@@ -334,8 +335,8 @@ _add(LayerDef(
 def _check_sequence(s, a):
     if len(s) != 2:
         if len(s) == 1:
-            return Need(f"needs a sequence (seq_len, features), got a single vector {_shape(s)}; feed it a sequence (e.g. an Embedding output)")
-        return Need(f"needs a sequence (seq_len, features), got {_shape(s)}; use Reshape to make it (seq_len, features)")
+            return Need(f"needs a sequence (seq_len, features), got a single vector {format_shape(s)}; feed it a sequence (e.g. an Embedding output)")
+        return Need(f"needs a sequence (seq_len, features), got {format_shape(s)}; use Reshape to make it (seq_len, features)")
     return None
 
 

@@ -20,7 +20,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from playground import modules
 from playground.datasets import DATASETS, Dataset, DatasetError, load_dataset
-from playground.layers import LAYERS, Call
+from playground.layers import LAYERS, Call, Need, format_shape
 from playground.losses import LOSSES, required_outputs, task_problem
 from playground.optimizers import OPTIMIZERS, TRAINING_PARAMS, optimizer_problem
 
@@ -366,7 +366,7 @@ def _walk(raw_layers, prefix, shape, kind, vocab, problems, task):
                 shape = None
                 continue
             if inner_out != shape:
-                problems.append(Problem(where, f"{label}: its inner layers turn {_fmt(shape)} into {_fmt(inner_out)}, but x + F(x) needs the same shape — make the last inner layer output {shape[-1]} features", path))
+                problems.append(Problem(where, f"{label}: its inner layers turn {format_shape(shape)} into {format_shape(inner_out)}, but x + F(x) needs the same shape — make the last inner layer output {shape[-1]} features", path))
                 shape = None
                 continue
             call = Call("Residual", tuple(c.call for c in children))
@@ -376,7 +376,7 @@ def _walk(raw_layers, prefix, shape, kind, vocab, problems, task):
             out_shape, n_params, macs = _run_on_meta(call, shape, kind)
         except Exception as e:  # PyTorch's own refusal, turned into one sentence
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            problems.append(Problem(where, f"{label}: PyTorch cannot apply it to input {_fmt(shape)}: {first}", path))
+            problems.append(Problem(where, f"{label}: PyTorch cannot apply it to input {format_shape(shape)}: {first}", path))
             shape = None
             continue
         infos.append(LayerInfo(path, ltype, values, shape, out_shape, n_params, macs, call, children))
@@ -386,18 +386,13 @@ def _walk(raw_layers, prefix, shape, kind, vocab, problems, task):
 
 
 def _token_need(d, kind, shape):
-    from playground.layers import Need
-
     if kind == "tokens" and not d.accepts_tokens and d.type not in ("Dropout", "Identity"):
-        return Need(f"receives token ids {_fmt(shape)}; start the model with an Embedding layer",
+        return Need(f"receives token ids {format_shape(shape)}; start the model with an Embedding layer",
                     {"label": "Insert Embedding", "op": "insert_before", "layer": {"type": "Embedding", "embedding_dim": 32}})
     if d.accepts_tokens and kind != "tokens":
-        return Need(f"reads token ids, but receives numbers {_fmt(shape)} — use it only as the first layer on a token dataset")
+        return Need(f"reads token ids, but receives numbers {format_shape(shape)} — use it only as the first layer on a token dataset")
     return None
 
-
-def _fmt(shape: tuple[int, ...]) -> str:
-    return "(" + ", ".join(map(str, shape)) + (",)" if len(shape) == 1 else ")")
 
 
 def _run_on_meta(call: Call, shape: tuple[int, ...], kind: str) -> tuple[tuple[int, ...], int, int]:
@@ -425,7 +420,7 @@ def _check_output(infos, out_shape, ds: Dataset, loss, problems, warnings):
     if per_token:
         seq_len = ds.input_shape[0]
         if len(out_shape) != 2:
-            problems.append(Problem("loss", f"loss: this task predicts one of {ds.num_classes} tokens at each of {seq_len} positions, so the model must end with ({seq_len}, {ds.num_classes}); it ends with {_fmt(out_shape)} — remove SequencePool/Flatten", last.path))
+            problems.append(Problem("loss", f"loss: this task predicts one of {ds.num_classes} tokens at each of {seq_len} positions, so the model must end with ({seq_len}, {ds.num_classes}); it ends with {format_shape(out_shape)} — remove SequencePool/Flatten", last.path))
             return
         width = out_shape[-1]
     else:
@@ -436,7 +431,7 @@ def _check_output(infos, out_shape, ds: Dataset, loss, problems, warnings):
             elif last.type == "Linear":
                 fix = {"label": "Insert Flatten", "op": "insert_before", "layer": {"type": "Flatten"}}
             what = "a classifier" if ds.is_classification else "a regression"
-            problems.append(Problem("loss", f"loss: the model ends with {_fmt(out_shape)} per sample, but {what} needs one vector — add SequencePool (sequences) or Flatten (images) before the last Linear", last.path if fix is None else last.path, fix))
+            problems.append(Problem("loss", f"loss: the model ends with {format_shape(out_shape)} per sample, but {what} needs one vector — add SequencePool (sequences) or Flatten (images) before the last Linear", last.path if fix is None else last.path, fix))
             return
         width = out_shape[0]
     if width not in allowed:

@@ -29,6 +29,14 @@ def _expect_card(page, index: int, text: str) -> None:
     expect(page.locator(f".st-key-card-{index}", has_text=text).first).to_be_visible(timeout=10_000)
 
 
+def _set_number(page, index: int, label: str, value: str, shows: str) -> None:
+    """Type a value into a card's number field and wait for the card to show its effect."""
+    field = _card(page, index).get_by_role("spinbutton", name=label)
+    field.fill(value)
+    field.press("Enter")
+    _expect_card(page, index, shows)
+
+
 def _progress_text(page) -> str:
     return page.get_by_test_id("stProgress").inner_text()
 
@@ -55,10 +63,7 @@ def test_build_from_palette_then_train_pause_resume(page, app_url):
     for i, name in enumerate(("Linear", "Tanh", "Linear", "Tanh", "Linear")):
         page.get_by_role("button", name=name, exact=True).click()
         _expect_card(page, i, f"{i} · {name}")
-    out = _card(page, 4).get_by_role("spinbutton", name="out_features")
-    out.fill("2")
-    out.press("Enter")
-    _expect_card(page, 4, "(2,) · 34 params")
+    _set_number(page, 4, "out_features", "2", "(2,) · 34 params")
     page.get_by_role("link", name="Train", exact=True).click()
     wait_idle(page)
     page.get_by_role("button", name="Start").click()
@@ -84,10 +89,7 @@ def test_build_from_palette_then_train_pause_resume(page, app_url):
 
 def test_reload_restores_the_same_architecture(page, app_url):
     _open(page, f"{app_url}/?spec={encode_link(load_example('cnn_digits'))}")
-    channels = _card(page, 0).get_by_role("spinbutton", name="out_channels")
-    channels.fill("6")
-    channels.press("Enter")
-    _expect_card(page, 0, "(6, 8, 8)")
+    _set_number(page, 0, "out_channels", "6", "(6, 8, 8)")
     wait_idle(page)
     time.sleep(0.5)  # the link is rewritten at the end of the run
     page.reload()
@@ -169,10 +171,7 @@ def test_two_sessions_never_share_a_model_or_a_job(browser, app_url):
     b = browser.new_context().new_page()
     _open(a, f"{app_url}/?spec={encode_link(load_example('mlp_spiral'))}")
     _open(b, f"{app_url}/?spec={encode_link(load_example('mlp_spiral'))}")
-    out = _card(a, 0).get_by_role("spinbutton", name="out_features")
-    out.fill("20")
-    out.press("Enter")
-    _expect_card(a, 0, "(20,)")
+    _set_number(a, 0, "out_features", "20", "(20,)")
     a.get_by_role("link", name="Train", exact=True).click()
     wait_idle(a)
     a.get_by_role("button", name="Start").click()

@@ -258,7 +258,7 @@ def conv_step(step: ConvStep, channel: int = 0) -> tuple[go.Figure, str]:
     r0, c0 = step.origin
     span = d * (k - 1) + 1
     height, width = step.input.shape[1:]
-    big, small = 330, 150
+    big = 330  # px: the figure is this tall plus its title and axis labels
     layout: dict[str, Any] = {
         "xaxis": {"domain": [0.0, 0.4], "anchor": "y", "title": {"text": "column"}, "showgrid": False, "zeroline": False,
                   "constrain": "domain"},

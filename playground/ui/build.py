@@ -15,7 +15,7 @@ from playground import edit
 from playground.datasets import DATASETS, DatasetError, dataset_from_dataframe
 from playground.diagram import to_dot
 from playground.export import export_code
-from playground.layers import ACTIVATIONS, LAYERS, by_family
+from playground.layers import ACTIVATIONS, LAYERS, by_family, format_shape
 from playground.losses import LOSSES
 from playground.optimizers import OPTIMIZERS, TRAINING_PARAMS
 from playground.plots import data as data_plots
@@ -112,7 +112,7 @@ def layer_stack(a: Analysis) -> None:
     st.subheader("Model")
     if ds is not None:
         kind = "token ids " if ds.input_kind == "tokens" else ""
-        st.markdown(f"<span class='pg-muted'>Input:</span> <span class='pg-shape'>{kind}{_fmt(ds.input_shape)}</span> "
+        st.markdown(f"<span class='pg-muted'>Input:</span> <span class='pg-shape'>{kind}{format_shape(ds.input_shape)}</span> "
                     f"<span class='pg-muted'>per sample from <b>{ds.name}</b> ({ds.task.replace('_', ' ')})</span>", unsafe_allow_html=True)
     layers = spec.get("layers") or []
     if not layers:
@@ -125,9 +125,6 @@ def layer_stack(a: Analysis) -> None:
             st.error(p.message)
 
 
-def _fmt(shape) -> str:
-    return "(" + ", ".join(map(str, shape)) + (",)" if len(shape) == 1 else ")")
-
 
 def _card(a: Analysis, path: tuple[int, ...], layer: dict, infos: dict, siblings: int) -> None:
     ltype = layer.get("type") if isinstance(layer, dict) else None
@@ -136,7 +133,7 @@ def _card(a: Analysis, path: tuple[int, ...], layer: dict, infos: dict, siblings
     with st.container(border=True, key=f"card-{_path_str(path).replace('.', '-')}"):
         head, tools = st.columns([1, 1], vertical_alignment="center")
         color = FAMILY_COLORS.get(d.family if d else "utility", "#64748b")
-        shape = f"→ <span class='pg-shape'>{_fmt(info.out_shape)}</span> · {info.params:,} params" if info else "→ <span class='pg-muted'>shape unknown</span>"
+        shape = f"→ <span class='pg-shape'>{format_shape(info.out_shape)}</span> · {info.params:,} params" if info else "→ <span class='pg-muted'>shape unknown</span>"
         head.markdown(f"<p class='pg-card-title'><span class='pg-family' style='background:{color}'></span>{_path_str(path)} · {ltype}</p>"
                       f"<span class='pg-muted'>{shape}</span>", unsafe_allow_html=True, help=d.summary if d else None)
         with tools.container(horizontal=True, horizontal_alignment="right", gap="small"):
@@ -272,7 +269,7 @@ def dataset_panel(a: Analysis) -> None:
 
 
 def preview(ds) -> None:
-    st.markdown(f"**Preview** · {ds.n_train:,} training and {ds.n_test:,} test samples · input {_fmt(ds.input_shape)}")
+    st.markdown(f"**Preview** · {ds.n_train:,} training and {ds.n_test:,} test samples · input {format_shape(ds.input_shape)}")
     if ds.input_shape == (2,):
         st.plotly_chart(data_plots.points_2d(ds, height=330), key="preview-2d")
     elif ds.input_shape == (1,):

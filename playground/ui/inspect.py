@@ -9,17 +9,13 @@ import torch
 from playground import inspection
 from playground.model import build_model
 from playground.plots import inspect as figs
-from playground.spec import SEQUENCE_TASKS, UPLOAD, Analysis
+from playground.spec import SEQUENCE_TASKS, Analysis
 from playground.ui import state
 
 CONV_TYPES = ("Conv1d", "Conv2d")
 POOL_TYPES = ("MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2d")
 ATTENTION_TYPES = ("MultiheadAttention", "TransformerBlock")
 RECURRENT_TYPES = ("RNN", "LSTM", "GRU")
-
-
-def dataset(a: Analysis):
-    return state.uploaded_dataset() if state.spec()["dataset"].get("name") == UPLOAD else a.dataset
 
 
 def current_model(a: Analysis) -> tuple[torch.nn.Module, str, list]:
@@ -41,7 +37,7 @@ def current_model(a: Analysis) -> tuple[torch.nn.Module, str, list]:
 # ---------------------------------------------------------------- choosing one input
 def pick_input(a: Analysis):
     """Sample by index or class, a drawing, or typed tokens; returns (x, info) or None after showing an error."""
-    ds = dataset(a)
+    ds = a.dataset
     images = ds.input_kind == "float" and len(ds.input_shape) == 3
     modes = ["Test sample"]
     if ds.is_classification and ds.task not in SEQUENCE_TASKS:
@@ -98,7 +94,7 @@ def _typed(ds):
 
 # ---------------------------------------------------------------- sections
 def prediction(a: Analysis, tr, info: dict) -> None:
-    ds = dataset(a)
+    ds = a.dataset
     if ds.task in SEQUENCE_TASKS:
         _sequence_prediction(ds, tr, info)
         return
@@ -187,7 +183,7 @@ def recurrent_view(tr) -> None:
 
 
 def plane_view(a: Analysis, model) -> None:
-    ds = dataset(a)
+    ds = a.dataset
     kind = inspection.map_kind(ds)
     if kind == "grid":
         grid = inspection.decision_grid(model, a, ds, resolution=50, neurons=True)
@@ -212,7 +208,7 @@ def layer_outputs(tr) -> None:
 
 
 def dynamics(a: Analysis, model, epochs: list) -> None:
-    ds = dataset(a)
+    ds = a.dataset
     st.markdown("**Gradient norm per layer over training** — vanishing gradients show as lines falling toward 0 in the first layers.")
     if epochs:
         st.plotly_chart(figs.grad_norms(inspection.gradient_history(epochs), [r.epoch for r in epochs]), key="grad-norms")
@@ -230,7 +226,7 @@ def dynamics(a: Analysis, model, epochs: list) -> None:
 
 
 def evaluation(a: Analysis, model) -> None:
-    ds = dataset(a)
+    ds = a.dataset
     ev = inspection.evaluate(model, a, ds, "test")
     if ev.confusion is not None:
         cols = st.columns(3)

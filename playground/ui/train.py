@@ -8,7 +8,10 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from playground.spec import UPLOAD, Analysis
+from playground import inspection
+from playground.plots import inspect as figs
+from playground.plots import training as charts
+from playground.spec import Analysis
 from playground.training import JobLimitReached, Snapshot, TrainingJob, active_jobs
 from playground.ui import state
 
@@ -22,8 +25,7 @@ ENDED = ("finished", "stopped", "diverged", "failed")
 def _new_job(a: Analysis) -> TrainingJob:
     slot = state.job_slot()
     slot.stop()
-    ds = state.uploaded_dataset() if state.spec()["dataset"].get("name") == UPLOAD else None
-    job = TrainingJob(a, ds)
+    job = TrainingJob(a)
     slot.job = job
     slot.spec_key = state.spec_key(state.spec())
     slot.error = ""
@@ -148,8 +150,6 @@ def live_panel(a: Analysis) -> None:
 
     Redrawing charts is the costly part in the browser; the numbers are what must feel live.
     """
-    from playground.plots import training as charts
-
     job = state.job_slot().job
     running = job is not None and job.running
 
@@ -184,7 +184,7 @@ def live_panel(a: Analysis) -> None:
             log_y = st.toggle("Log scale", key="loss-log", help="Show the loss on a logarithmic axis.")
             st.plotly_chart(charts.loss_chart(snap, log_y=log_y), key="chart-loss")
         with c2:
-            side = _boundary_or_accuracy(a, job, snap, charts)
+            side = _boundary_or_accuracy(a, job, snap)
         if busy and running:
             st.caption("Many sessions are training on this server: charts refresh every few seconds.")
             return
@@ -199,13 +199,10 @@ def live_panel(a: Analysis) -> None:
     plots()
 
 
-def _boundary_or_accuracy(a: Analysis, job: TrainingJob, snap: Snapshot, charts) -> str:
+def _boundary_or_accuracy(a: Analysis, job: TrainingJob, snap: Snapshot) -> str:
     """The chart beside the loss: the decision map for 1-D/2-D inputs, else accuracy; returns which."""
-    ds = a.dataset if state.spec()["dataset"].get("name") != UPLOAD else state.uploaded_dataset()
+    ds = a.dataset
     if ds is not None and ds.input_kind == "float" and ds.input_shape in ((2,), (1,)):
-        from playground import inspection
-        from playground.plots import inspect as figs
-
         show_test = st.toggle("Show test points", key="show-test", value=False)
         model = job.model_copy()
         if ds.input_shape == (2,):
