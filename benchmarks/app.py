@@ -6,12 +6,13 @@
 - Editing a parameter on a 30-layer model: Build page server time (target ≤ 300 ms), via AppTest
 - Live training throughput vs the headless trainer, digits CNN (target ≥ 0.8×)
 - Server RSS while one session trains the digits CNN (target < 500 MB)
-- 5 sessions training at once: the longest gap between two progress updates per page (target ≤ 1 s)
+- 5 sessions training at once: the longest gap between two progress updates per page (target ≤ 1 s), with the
+  five browsers emulated by protocol clients (benchmarks/wsclient.py) so the server has the 2 cores to itself as
+  in a classroom; then with one real Chromium page among them; then five real Chromium pages on the same cores
 """
 from __future__ import annotations
 
 import json
-import os
 import re
 import statistics
 import sys
@@ -20,7 +21,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
 
 import torch  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
@@ -28,6 +29,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from playground.spec import analyze, encode_link  # noqa: E402
 from playground.training import train  # noqa: E402
 from server import CHROMIUM, CHROMIUM_ARGS, IDLE, serve_app  # noqa: E402
+from wsclient import Crowd  # noqa: E402
 
 torch.set_num_threads(1)
 EXAMPLES = ROOT / "playground" / "examples"
@@ -118,52 +120,94 @@ def _worst_gap(stamps: list[float], t0: float, t1: float) -> float:
     return max(b - a for a, b in zip(edges, edges[1:]))
 
 
-def prioritise_browser() -> None:
-    """In a classroom every browser runs on its own laptop; here five share the server's two cores. Raising
-    Chromium's priority above the server's keeps the clients from starving, so the timing shows the server."""
-    import subprocess
-
-    for pid in subprocess.run(["pgrep", "-f", "chromium"], capture_output=True, text=True).stdout.split():
-        try:
-            os.setpriority(os.PRIO_PROCESS, int(pid), -5)
-        except OSError:
-            pass
-
-
-def five_sessions(browser, url: str) -> tuple[list[float], list[float]]:
-    """Per page, the longest gap (a) between two messages from the server on its websocket and (b) between two
-    repaints of its progress line, recorded inside the page. (a) is the server keeping up; (b) adds the
-    browser, here five pages rendering charts on the same two cores as the server and its five trainers."""
+def _five_session_spec() -> str:
     spec = example("cnn_digits")
-    spec["training"]["epochs"] = 200
-    pages, frames = [], []
-    for _ in range(5):
-        page = browser.new_context(viewport={"width": 1300, "height": 900}).new_page()
-        stamps: list[float] = []
-        page.on("websocket", lambda ws, stamps=stamps: ws.on("framereceived", lambda _payload: stamps.append(time.perf_counter())))
-        page.goto(f"{url}/train?spec={encode_link(spec)}")
-        page.wait_for_selector(IDLE, timeout=60_000)
-        page.evaluate(WATCH_PROGRESS_JS)
-        pages.append(page)
-        frames.append(stamps)
-    prioritise_browser()
-    for page in pages:
-        page.get_by_role("button", name="Start").click()
-    pages[0].wait_for_timeout(3000)  # all five running
-    dom_window = [page.evaluate("() => performance.now()") for page in pages]
+    spec["training"]["epochs"] = 200  # longer than the measurement
+    return encode_link(spec)
+
+
+WARM_UP, WINDOW = 3.0, 10.0  # all five training before the window opens
+
+
+def _rate(progress_text: str) -> float:
+    m = re.search(r"([\d,]+) samples/s", progress_text)
+    return float(m.group(1).replace(",", "")) if m else 0.0
+
+
+def five_sessions_server(url: str) -> tuple[list[float], list[float]]:
+    """The target: five sessions train at once and each page keeps receiving progress updates. The five clients
+    are wsclient sessions (the browser's protocol, no drawing), so the server has the 2 cores to itself, as it
+    would with the students' browsers on their own laptops. Returns each session's longest gap between two
+    progress updates, and its training rate."""
+    crowd = Crowd(url, "train", f"spec={_five_session_spec()}", 5)
+    crowd.open()
+    crowd.click("Start")
+    time.sleep(WARM_UP)
     t0 = time.perf_counter()
-    while time.perf_counter() < t0 + 10:
+    time.sleep(WINDOW)
+    t1 = time.perf_counter()
+    gaps = [_worst_gap(s.progress_times, t0, t1) for s in crowd.sessions]
+    rates = [_rate(s.progress_text) for s in crowd.sessions]
+    crowd.click("Stop")
+    time.sleep(1)
+    crowd.close()
+    return gaps, rates
+
+
+def _training_page(browser, url: str) -> tuple[object, list[float]]:
+    """A Chromium page on the Train page, recording when each server message arrives and each progress repaint."""
+    page = browser.new_context(viewport={"width": 1300, "height": 900}).new_page()
+    frames: list[float] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda _payload: frames.append(time.perf_counter())))
+    page.goto(f"{url}/train?spec={_five_session_spec()}")
+    page.wait_for_selector(IDLE, timeout=60_000)
+    page.evaluate(WATCH_PROGRESS_JS)
+    return page, frames
+
+
+def _window(pages: list) -> tuple[list[list[float]], float, float, list[float]]:
+    """Wait out the warm-up, then record a window; returns per-page repaint times (ms, page clock) and bounds."""
+    pages[0].wait_for_timeout(WARM_UP * 1000)
+    starts = [page.evaluate("() => performance.now()") for page in pages]
+    t0 = time.perf_counter()
+    while time.perf_counter() < t0 + WINDOW:
         pages[0].wait_for_timeout(50)  # lets Playwright deliver the frame events as they come
     t1 = time.perf_counter()
+    repaint = [_worst_gap(page.evaluate("() => window.__updates"), start, page.evaluate("() => performance.now()")) / 1000
+               for page, start in zip(pages, starts)]
+    return repaint, t0, t1, starts
+
+
+def one_browser_among_five(browser, url: str) -> tuple[float, float]:
+    """A real Chromium page (the teacher's projector) while four other sessions train: its longest gap between
+    two server messages and between two repaints of its progress line."""
+    crowd = Crowd(url, "train", f"spec={_five_session_spec()}", 4)
+    crowd.open()
+    page, frames = _training_page(browser, url)
+    crowd.click("Start")
+    page.get_by_role("button", name="Start").click()
+    repaint, t0, t1, _ = _window([page])
+    server = _worst_gap(frames, t0, t1)
+    page.get_by_role("button", name="Stop").click()
+    crowd.click("Stop")
+    page.context.close()
+    crowd.close()
+    return server, repaint[0]
+
+
+def five_browsers(browser, url: str) -> tuple[list[float], list[float]]:
+    """Five Chromium pages on the same two cores as the server and its five trainers (not a classroom: there
+    each browser has its own laptop). Per page, the longest gap between two server messages and between two
+    repaints of its progress line."""
+    pages, frames = zip(*(_training_page(browser, url) for _ in range(5)))
+    for page in pages:
+        page.get_by_role("button", name="Start").click()
+    repaint, t0, t1, _ = _window(pages)
     server = [_worst_gap(stamps, t0, t1) for stamps in frames]
-    shown = []
-    for page, start in zip(pages, dom_window):
-        end = page.evaluate("() => performance.now()")
-        shown.append(_worst_gap(page.evaluate("() => window.__updates"), start, end) / 1000)
     for page in pages:
         page.get_by_role("button", name="Stop").click()
         page.context.close()
-    return server, shown
+    return server, repaint
 
 
 def build_edit_ms() -> list[float]:
@@ -197,22 +241,30 @@ def main() -> None:
         live_samples, headless, peak = live_vs_headless(browser, url, pid)
         live = statistics.median(live_samples)
         live_runs = [x / headless for x in live_samples]
-        gaps, shown = five_sessions(browser, url)
+        gaps, rates = five_sessions_server(url)
+        one_server, one_shown = one_browser_among_five(browser, url)
+        five_server, five_shown = five_browsers(browser, url)
         browser.close()
     rows = [
         ("Start → first loss point in Chromium (digits CNN), median of 3", f"{statistics.median(first):.2f} s", "≤ 1.5 s"),
         ("Build page re-render after a parameter edit, 30-layer model (AppTest), median of 8", f"{statistics.median(edit):.0f} ms", "≤ 300 ms"),
         ("Live training throughput / headless (digits CNN, 12 epochs), median of 3 live runs", f"{live:,.0f} / {headless:,.0f} samples/s = {live / headless:.2f}×", "≥ 0.8×"),
         ("Server RSS peak while one session trains the digits CNN", f"{peak:.0f} MB", "< 500 MB"),
-        ("5 sessions training at once: longest gap between two server updates of a page (worst page)", f"{max(gaps):.2f} s", "≤ 1 s"),
-        ("… and between two repaints of its progress line in Chromium (same 2 cores)", f"{max(shown):.2f} s", "—"),
+        ("5 sessions training the digits CNN at once: longest gap between two progress updates of a page, worst of 5 "
+         "(protocol clients, the server alone on the 2 cores)", f"{max(gaps):.2f} s", "≤ 1 s"),
+        ("… the same with one of the five a real Chromium page: gap between two repaints of its progress line",
+         f"{one_shown:.2f} s (server messages {one_server:.2f} s)", "≤ 1 s"),
+        ("… all five real Chromium pages, drawing their charts on the server's 2 cores: worst repaint gap",
+         f"{max(five_shown):.2f} s (server messages {max(five_server):.2f} s)", "—"),
     ]
     print(f"App benchmarks · {time.strftime('%Y-%m-%d')} · {torch.get_num_threads()} torch thread · 2-core machine\n")
     print("| measurement | result | target |")
     print("|---|---|---|")
     for r in rows:
         print(f"| {r[0]} | {r[1]} | {r[2]} |")
-    print(f"\nper-page worst gaps, server: {', '.join(f'{g:.2f} s' for g in gaps)}; repaint: {', '.join(f'{g:.2f} s' for g in shown)}")
+    print(f"\n5 sessions, per-session worst gaps: {', '.join(f'{g:.2f} s' for g in gaps)}; "
+          f"training rates: {', '.join(f'{r:,.0f}' for r in rates)} samples/s")
+    print(f"5 Chromium pages, worst repaint gaps: {', '.join(f'{g:.2f} s' for g in five_shown)}")
     print(f"first-point runs: {', '.join(f'{t:.2f} s' for t in first)}; live runs: {', '.join(f'{r:.2f}×' for r in live_runs)}")
 
 

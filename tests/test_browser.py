@@ -57,6 +57,24 @@ def _loss_points(page) -> int:
     return path.first.get_attribute("d").count("L") + 1
 
 
+LOSS_PLOT = ".st-key-chart-loss .js-plotly-plot"
+
+
+def _loss_x_range(page) -> list[float]:
+    return page.evaluate(f"() => Array.from(document.querySelector('{LOSS_PLOT}')._fullLayout.xaxis.range)")
+
+
+def _zoom_loss_chart(page) -> None:
+    """Drag across the middle of the loss chart's plot area, as a user zooming in does."""
+    box = page.locator(f"{LOSS_PLOT} .nsewdrag").first.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * 0.3, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.45, y + 2, steps=5)
+    page.mouse.move(box["x"] + box["width"] * 0.6, y + 2, steps=5)
+    page.mouse.up()
+
+
 def test_build_from_palette_then_train_pause_resume(page, app_url):
     _open(page, f"{app_url}/?spec={encode_link(EMPTY_SPIRAL)}")
     assert page.get_by_text("The model is empty").is_visible()
@@ -73,12 +91,18 @@ def test_build_from_palette_then_train_pause_resume(page, app_url):
     second = _batches_done(page)
     assert second > first, "the progress line should advance while training runs"
     assert _loss_points(page) > 1, "the loss chart should show the batch losses"
+    expect(page.get_by_text("pause to zoom in")).to_be_visible()
     page.get_by_role("button", name="Pause").click()
     page.wait_for_selector("text=Paused", timeout=20_000)
     wait_idle(page)
     paused_at = _batches_done(page)
+    full = _loss_x_range(page)
+    _zoom_loss_chart(page)
+    zoomed = _loss_x_range(page)
+    assert zoomed[1] - zoomed[0] < 0.8 * (full[1] - full[0]), "a drag on the paused loss chart zooms in"
     page.wait_for_timeout(1500)
     assert _batches_done(page) == paused_at, "a paused job must not advance"
+    assert _loss_x_range(page) == pytest.approx(zoomed), "the zoom stays while paused"
     page.get_by_role("button", name="Resume").click()
     page.wait_for_selector("text=Running", timeout=20_000)
     page.wait_for_timeout(1500)

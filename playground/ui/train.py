@@ -185,8 +185,12 @@ def live_panel(a: Analysis) -> None:
             st.plotly_chart(charts.loss_chart(snap, log_y=log_y), key="chart-loss")
         with c2:
             side = _boundary_or_accuracy(a, job, snap)
+        if running:
+            # Streamlit draws each update as a new chart, so a zoom lasts only until the next redraw
+            every = f"Many sessions are training on this server, so the charts redraw every {chart_every:.0f} s" if busy else \
+                "The charts redraw every second"
+            st.caption(f"{every} while training: pause to zoom in and explore them.")
         if busy and running:
-            st.caption("Many sessions are training on this server: charts refresh every few seconds.")
             return
         has_acc = bool(snap.epochs) and snap.epochs[-1].test_accuracy is not None
         # The learning-rate chart earns its place only when η changes (schedule, warm-up or a live change)
