@@ -3,6 +3,7 @@
     python benchmarks/app.py
 
 - Start → first loss point visible in Chromium (target ≤ 1.5 s)
+- Each Train button, click → its effect on the page (target ≤ 0.5 s)
 - Editing a parameter on a 30-layer model: Build page server time (target ≤ 300 ms), via AppTest
 - Live training throughput vs the headless trainer, digits CNN (target ≥ 0.8×)
 - Server RSS while one session trains the digits CNN (target < 500 MB)
@@ -70,6 +71,42 @@ def first_loss_point(browser, url: str) -> list[float]:
         times.append(time.perf_counter() - t0)
         page.get_by_role("button", name="Stop").click()
         page.close()
+    return times
+
+
+PROGRESS_JS = """() => { const el = document.querySelector('[data-testid="stProgress"]'); return el ? el.innerText : ''; }"""
+
+
+def button_responses(browser, url: str, rounds: int = 3) -> dict[str, list[float]]:
+    """Seconds from a click on each Train button to the page showing its effect (digits CNN, one session)."""
+    spec = example("cnn_digits")
+    spec["training"]["epochs"] = 200
+    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    page.goto(f"{url}/train?spec={encode_link(spec)}")
+    page.wait_for_selector(IDLE, timeout=60_000)
+    times: dict[str, list[float]] = {}
+
+    def timed(label: str, shown_js: str, arg=None) -> None:
+        page.wait_for_selector(IDLE, timeout=30_000)
+        page.wait_for_timeout(300)
+        button = page.get_by_role("button", name=label, exact=True)
+        button.click(trial=True)  # Playwright's actionability checks (visible, stable, enabled) before the clock starts
+        t0 = time.perf_counter()
+        button.click()
+        page.wait_for_function(shown_js, arg=arg, timeout=10_000, polling=10)
+        times.setdefault(label, []).append(time.perf_counter() - t0)
+
+    def status_is(word: str) -> str:
+        return f"() => ({PROGRESS_JS})().startsWith('{word}')"
+
+    for _ in range(rounds):
+        timed("Start", status_is("Running"))
+        timed("Pause", status_is("Paused"))
+        timed("Step", f"before => ({PROGRESS_JS})() !== before", page.evaluate(PROGRESS_JS))
+        timed("Resume", status_is("Running"))
+        timed("Stop", status_is("Stopped"))
+        timed("Reset", "() => document.body.innerText.includes('Reset: fresh weights')")
+    page.close()
     return times
 
 
@@ -238,6 +275,7 @@ def main() -> None:
     with serve_app(ROOT / ".bench-streamlit.log") as (url, pid), sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         first = first_loss_point(browser, url)
+        buttons = button_responses(browser, url)
         live_samples, headless, peak = live_vs_headless(browser, url, pid)
         live = statistics.median(live_samples)
         live_runs = [x / headless for x in live_samples]
@@ -247,6 +285,8 @@ def main() -> None:
         browser.close()
     rows = [
         ("Start → first loss point in Chromium (digits CNN), median of 3", f"{statistics.median(first):.2f} s", "≤ 1.5 s"),
+        ("Train buttons, click → page shows the effect (Start, Pause, Step, Resume, Stop, Reset; 3 rounds), slowest click",
+         f"{max(max(v) for v in buttons.values()):.2f} s", "≤ 0.5 s"),
         ("Build page re-render after a parameter edit, 30-layer model (AppTest), median of 8", f"{statistics.median(edit):.0f} ms", "≤ 300 ms"),
         ("Live training throughput / headless (digits CNN, 12 epochs), median of 3 live runs", f"{live:,.0f} / {headless:,.0f} samples/s = {live / headless:.2f}×", "≥ 0.8×"),
         ("Server RSS peak while one session trains the digits CNN", f"{peak:.0f} MB", "< 500 MB"),
@@ -265,6 +305,7 @@ def main() -> None:
     print(f"\n5 sessions, per-session worst gaps: {', '.join(f'{g:.2f} s' for g in gaps)}; "
           f"training rates: {', '.join(f'{r:,.0f}' for r in rates)} samples/s")
     print(f"5 Chromium pages, worst repaint gaps: {', '.join(f'{g:.2f} s' for g in five_shown)}")
+    print("buttons (median / worst): " + ", ".join(f"{k} {statistics.median(v):.2f}/{max(v):.2f} s" for k, v in buttons.items()))
     print(f"first-point runs: {', '.join(f'{t:.2f} s' for t in first)}; live runs: {', '.join(f'{r:.2f}×' for r in live_runs)}")
 
 
