@@ -19,6 +19,13 @@ def _open(page, url: str) -> None:
     wait_idle(page)
 
 
+def _go(page, name: str) -> None:
+    """Follow a link in the navigation and wait for that page to be drawn."""
+    page.get_by_role("link", name=name, exact=True).click()
+    page.wait_for_url(re.compile(f"/{name.lower()}"), timeout=10_000)  # else wait_idle may see the old page's idle state
+    wait_idle(page)
+
+
 def _card(page, index: int):
     # .first: while a rerun replaces the page, Streamlit can briefly show the old card beside the new one
     return page.locator(f".st-key-card-{index}").first
@@ -82,8 +89,7 @@ def test_build_from_palette_then_train_pause_resume(page, app_url):
         page.get_by_role("button", name=name, exact=True).click()
         _expect_card(page, i, f"{i} · {name}")
     _set_number(page, 4, "out_features", "2", "(2,) · 34 params")
-    page.get_by_role("link", name="Train", exact=True).click()
-    wait_idle(page)
+    _go(page, "Train")
     page.get_by_role("button", name="Start").click()
     page.wait_for_selector("text=Running", timeout=10_000)
     first = _batches_done(page)
@@ -139,15 +145,15 @@ def _train_then_inspect(page, app_url: str, spec: dict) -> None:
     _open(page, f"{app_url}/train?spec={encode_link(spec)}")
     page.get_by_role("button", name="Start").click()
     page.wait_for_selector("text=Finished", timeout=90_000)
-    page.get_by_role("link", name="Inspect", exact=True).click()
     wait_idle(page)
+    _go(page, "Inspect")
 
 
 def test_trained_cnn_shows_feature_maps_and_kernels(page, app_url):
     spec = load_example("cnn_digits")
     spec["training"]["epochs"] = 3
     _train_then_inspect(page, app_url, spec)
-    assert page.get_by_text("Weights after").first.is_visible()
+    expect(page.get_by_text("Weights after").first).to_be_visible(timeout=10_000)
     maps = page.locator(".st-key-fm-0")
     maps.scroll_into_view_if_needed()
     page.wait_for_selector(".st-key-fm-0 .js-plotly-plot", timeout=30_000)
@@ -196,8 +202,7 @@ def test_two_sessions_never_share_a_model_or_a_job(browser, app_url):
     _open(a, f"{app_url}/?spec={encode_link(load_example('mlp_spiral'))}")
     _open(b, f"{app_url}/?spec={encode_link(load_example('mlp_spiral'))}")
     _set_number(a, 0, "out_features", "20", "(20,)")
-    a.get_by_role("link", name="Train", exact=True).click()
-    wait_idle(a)
+    _go(a, "Train")
     a.get_by_role("button", name="Start").click()
     a.wait_for_selector("text=Finished", timeout=60_000)
     b.reload()
