@@ -213,7 +213,7 @@ def test_inspect_shows_the_trained_model_and_typed_sequences():
         at.run()
     at.switch_page("pages/inspect.py").run()
     no_exception(at)
-    assert any("Weights after" in i.value and "2 epochs" in i.value for i in at.info)
+    assert any("Weights after" in i.value and "2 epochs" in i.value and "taken when training finished" in i.value for i in at.info)
     at.segmented_control(key="insp-mode").set_value("Type").run()
     at.text_input(key="insp-text").set_value("1 2 3 4 5 6 7 8").run()
     no_exception(at)

@@ -134,13 +134,15 @@ def _card(a: Analysis, path: tuple[int, ...], layer: dict, infos: dict, siblings
         head, tools = st.columns([1, 1], vertical_alignment="center")
         color = FAMILY_COLORS.get(d.family if d else "utility", "#64748b")
         shape = f"→ <span class='pg-shape'>{format_shape(info.out_shape)}</span> · {info.params:,} params" if info else "→ <span class='pg-muted'>shape unknown</span>"
-        head.markdown(f"<p class='pg-card-title'><span class='pg-family' style='background:{color}'></span>{_path_str(path)} · {ltype}</p>"
-                      f"<span class='pg-muted'>{shape}</span>", unsafe_allow_html=True, help=d.summary if d else None)
+        head.markdown(f"<p class='pg-card-title'><span class='pg-family' style='background:{color}'></span>{_path_str(path)} · {ltype}</p>",
+                      unsafe_allow_html=True, help=d.summary if d else None)
         with tools.container(horizontal=True, horizontal_alignment="right", gap="small"):
             st.button(":material/arrow_upward:", key=_key("up", path), help="Move up", on_click=_do, args=(edit.move_layer, path, -1), disabled=path[-1] == 0, type="tertiary")
             st.button(":material/arrow_downward:", key=_key("down", path), help="Move down", on_click=_do, args=(edit.move_layer, path, 1), disabled=path[-1] == siblings - 1, type="tertiary")
             st.button(":material/content_copy:", key=_key("dup", path), help="Duplicate", on_click=_do, args=(edit.duplicate_layer, path), type="tertiary")
             st.button(":material/delete:", key=_key("del", path), help="Delete", on_click=_do, args=(edit.remove_layer, path), type="tertiary")
+        # on its own line: beside the buttons a narrow card would break it
+        st.markdown(f"<p class='pg-muted pg-card-shape'>{shape}</p>", unsafe_allow_html=True)
         if d is not None:
             params = list(d.params)
             if params:
@@ -187,7 +189,8 @@ def _activation_select(path) -> None:
 def totals(a: Analysis) -> None:
     c1, c2, c3 = st.columns(3)
     c1.metric("Params", f"{a.total_params:,}", help="Trainable weights and biases, counted by PyTorch.")
-    c2.metric("MACs / sample", _si(a.total_macs), help="One forward pass for one sample, counted by PyTorch's FlopCounterMode (FLOPs ÷ 2).")
+    c2.metric("MACs", _si(a.total_macs), help="Multiply-accumulates in one forward pass of one sample, counted by PyTorch's "
+                                           "FlopCounterMode (FLOPs ÷ 2).")
     c3.metric("Weights", _bytes(a.total_params * 4), help="Parameters × 4 bytes (float32).")
 
 

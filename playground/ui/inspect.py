@@ -16,6 +16,9 @@ CONV_TYPES = ("Conv1d", "Conv2d")
 POOL_TYPES = ("MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2d")
 ATTENTION_TYPES = ("MultiheadAttention", "TransformerBlock")
 RECURRENT_TYPES = ("RNN", "LSTM", "GRU")
+SNAPSHOT_WHEN = {"running": "while training runs", "paused": "while training is paused", "finished": "when training finished",
+                 "stopped": "when you stopped training", "diverged": "when training stopped on a diverging loss",
+                 "failed": "when training failed"}
 
 
 def current_model(a: Analysis) -> tuple[torch.nn.Module, str, list]:
@@ -27,8 +30,8 @@ def current_model(a: Analysis) -> tuple[torch.nn.Module, str, list]:
         if snap.step > 0:
             acc = snap.epochs[-1].test_accuracy if snap.epochs else None
             extra = f", test accuracy {acc:.1%}" if acc is not None else ""
-            when = "while it trains" if snap.active else snap.status
-            note = f"Weights after {snap.step:,} batches ({snap.epoch} epochs{extra}), snapshot taken {when}."
+            when = SNAPSHOT_WHEN.get(snap.status, "")
+            note = f"Weights after {snap.step:,} batches ({snap.epoch} epochs{extra}), taken {when}."
             return job.model_copy(), note, snap.epochs
     model = build_model(a).eval()
     return model, "Untrained weights (the seed's initial values) — train the model to see what it learns.", []

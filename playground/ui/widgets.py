@@ -16,6 +16,7 @@ CSS = """
   .block-container {padding-top: 2.2rem; padding-bottom: 3rem; max-width: 1500px;}
   div[data-testid="stVerticalBlockBorderWrapper"] {border-radius: 10px;}
   .pg-card-title {font-size: 1.05rem; font-weight: 650; margin: 0;}
+  .pg-card-shape {margin: -0.6rem 0 0 0;}
   .pg-shape {font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 0.95rem; color: #334155;}
   .pg-muted {color: #64748b; font-size: 0.9rem;}
   .pg-family {display:inline-block; width: 0.8rem; height: 0.8rem; border-radius: 3px; margin-right: 0.4rem; vertical-align: -1px;}
