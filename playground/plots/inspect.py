@@ -589,13 +589,14 @@ def grad_norms(history: dict[str, np.ndarray], epochs: Sequence[int] | None = No
 def _histograms(stats: Sequence[ActivationStats | WeightStats], value: str, title: str, empty: str) -> go.Figure:
     if not stats:
         return _message(title, empty)
-    cols = min(len(stats), 3)
+    cols = min(len(stats), 2)  # the page shows weights and activations side by side: two panels a row keep titles apart
     titles = []
     for s in stats:
         dead = getattr(s, "dead_fraction", None)
-        extra = f", {_pct(dead)} dead" if dead is not None else ""
-        titles.append(f"{s.label} (mean {s.mean:.2f}, std {s.std:.2f}{extra})")
-    layout, notes, refs, height = _grid(titles, cols, 150, square=False, reverse_y=False, ticks=True, gap=62, bottom=62)
+        extra = f" · {_pct(dead)} dead" if dead is not None else ""
+        titles.append(f"{s.label}<br>mean {s.mean:.2f} · std {s.std:.2f}{extra}")
+    layout, notes, refs, height = _grid(titles, cols, 150, square=False, reverse_y=False, ticks=True, gap=62, bottom=62,
+                                        title_h=44)
     traces = []
     for k, (s, (xr, yr)) in enumerate(zip(stats, refs)):
         values = np.asarray(s.values, dtype=float)
