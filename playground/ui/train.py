@@ -135,14 +135,14 @@ def _metrics(snap: Snapshot) -> None:
         return
     last = snap.epochs[-1]
     prev = snap.epochs[-2] if len(snap.epochs) > 1 else None
-    cols = st.columns(5)
-    cols[0].metric("Epoch", f"{last.epoch}/{snap.total_epochs}")
-    cols[1].metric("Train loss", f"{last.train_loss:.4f}", delta=f"{last.train_loss - prev.train_loss:+.4f}" if prev else None, delta_color="inverse")
-    cols[2].metric("Test loss", f"{last.test_loss:.4f}", delta=f"{last.test_loss - prev.test_loss:+.4f}" if prev else None, delta_color="inverse")
+    cols = iter(st.columns(5))  # filled left to right: a regression has no accuracy, and leaves no gap for it
+    next(cols).metric("Epoch", f"{last.epoch}/{snap.total_epochs}")
+    next(cols).metric("Train loss", f"{last.train_loss:.4f}", delta=f"{last.train_loss - prev.train_loss:+.4f}" if prev else None, delta_color="inverse")
+    next(cols).metric("Test loss", f"{last.test_loss:.4f}", delta=f"{last.test_loss - prev.test_loss:+.4f}" if prev else None, delta_color="inverse")
     if last.test_accuracy is not None:
-        cols[3].metric("Test accuracy", f"{last.test_accuracy:.1%}",
-                       delta=f"{100 * (last.test_accuracy - prev.test_accuracy):+.1f} pts" if prev else None)
-    cols[4].metric("Time", f"{last.seconds:.1f} s")
+        next(cols).metric("Test accuracy", f"{last.test_accuracy:.1%}",
+                          delta=f"{100 * (last.test_accuracy - prev.test_accuracy):+.1f} pts" if prev else None)
+    next(cols).metric("Time", f"{last.seconds:.1f} s")
 
 
 def live_panel(a: Analysis) -> None:
@@ -179,12 +179,18 @@ def live_panel(a: Analysis) -> None:
             st.plotly_chart(charts.empty_loss_chart(), key="chart-loss")
             return
         snap = job.snapshot()
-        c1, c2 = st.columns([3, 2])
+        has_acc = bool(snap.epochs) and snap.epochs[-1].test_accuracy is not None
+        # beside the loss: the decision map, else accuracy; with neither, the loss chart takes the whole width
+        side_chart = _has_map(a) or has_acc or (a.dataset is not None and a.dataset.is_classification)
+        # the decision map is the main view for 2-D data (as in TensorFlow Playground): it gets half the width
+        c1, c2 = st.columns([1, 1] if _has_map(a) else [3, 2]) if side_chart else (st.container(), None)
         with c1:
             log_y = st.toggle("Log scale", key="loss-log", help="Show the loss on a logarithmic axis.")
             st.plotly_chart(charts.loss_chart(snap, log_y=log_y), key="chart-loss")
-        with c2:
-            side = _boundary_or_accuracy(a, job, snap)
+        side = ""
+        if c2 is not None:
+            with c2:
+                side = _boundary_or_accuracy(a, job, snap)
         if running:
             # Streamlit draws each update as a new chart, so a zoom lasts only until the next redraw
             every = f"Many sessions are training on this server, so the charts redraw every {chart_every:.0f} s" if busy else \
@@ -192,7 +198,6 @@ def live_panel(a: Analysis) -> None:
             st.caption(f"{every} while training: pause to zoom in and explore them.")
         if busy and running:
             return
-        has_acc = bool(snap.epochs) and snap.epochs[-1].test_accuracy is not None
         # The learning-rate chart earns its place only when η changes (schedule, warm-up or a live change)
         lr_moves = a.training["lr_schedule"] != "constant" or a.training["warmup_epochs"] > 0 or bool(snap.lr_changes)
         below = [c for c, show in ((charts.accuracy_chart, has_acc and side != "accuracy"), (charts.lr_chart, lr_moves and bool(snap.epochs))) if show]
@@ -203,10 +208,16 @@ def live_panel(a: Analysis) -> None:
     plots()
 
 
+def _has_map(a: Analysis) -> bool:
+    """1-D and 2-D inputs get a live decision map (or prediction curve) beside the loss."""
+    ds = a.dataset
+    return ds is not None and ds.input_kind == "float" and ds.input_shape in ((2,), (1,))
+
+
 def _boundary_or_accuracy(a: Analysis, job: TrainingJob, snap: Snapshot) -> str:
     """The chart beside the loss: the decision map for 1-D/2-D inputs, else accuracy; returns which."""
     ds = a.dataset
-    if ds is not None and ds.input_kind == "float" and ds.input_shape in ((2,), (1,)):
+    if _has_map(a):
         show_test = st.toggle("Show test points", key="show-test", value=False)
         model = job.model_copy()
         if ds.input_shape == (2,):
