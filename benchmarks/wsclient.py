@@ -36,6 +36,7 @@ class Session:
     _ws: object = None
     _page_hash: str = ""
     _timers: dict[str, asyncio.Task] = field(default_factory=dict)
+    _reader: asyncio.Task | None = None
     _finished: asyncio.Event = field(default_factory=asyncio.Event)
 
     def _client_state(self, fragment_id: str = "", widgets: list[WidgetState] | None = None) -> ClientState:
