@@ -84,7 +84,7 @@ def _zoom_loss_chart(page) -> None:
 
 def test_build_from_palette_then_train_pause_resume(page, app_url):
     _open(page, f"{app_url}/?spec={encode_link(EMPTY_SPIRAL)}")
-    assert page.get_by_text("The model is empty").is_visible()
+    expect(page.get_by_text("The model is empty")).to_be_visible()
     for i, name in enumerate(("Linear", "Tanh", "Linear", "Tanh", "Linear")):
         page.get_by_role("button", name=name, exact=True).click()
         _expect_card(page, i, f"{i} · {name}")
@@ -117,6 +117,13 @@ def test_build_from_palette_then_train_pause_resume(page, app_url):
     page.wait_for_selector("text=Stopped by you", timeout=20_000)
 
 
+def _expect_out_channels(page, value: str, shape: str) -> None:
+    """The first card shows `shape` and its out_channels field holds `value` (waiting out a rerun's stale copy)."""
+    card = page.locator(".st-key-card-0", has_text=shape).first
+    expect(card).to_be_visible(timeout=10_000)
+    expect(card.get_by_role("spinbutton", name="out_channels")).to_have_value(value)
+
+
 def test_reload_restores_the_same_architecture(page, app_url):
     _open(page, f"{app_url}/?spec={encode_link(load_example('cnn_digits'))}")
     _set_number(page, 0, "out_channels", "6", "(6, 8, 8)")
@@ -124,21 +131,20 @@ def test_reload_restores_the_same_architecture(page, app_url):
     time.sleep(0.5)  # the link is rewritten at the end of the run
     page.reload()
     wait_idle(page)
-    assert _card(page, 0).get_by_role("spinbutton", name="out_channels").input_value() == "6"
-    assert "(6, 8, 8)" in _card(page, 0).inner_text()
+    _expect_out_channels(page, "6", "(6, 8, 8)")
     # and the same link opened in a fresh browser context (another machine) shows it too
     url = page.url
     other = page.context.browser.new_context().new_page()
     _open(other, url)
-    assert _card(other, 0).get_by_role("spinbutton", name="out_channels").input_value() == "6"
+    _expect_out_channels(other, "6", "(6, 8, 8)")
     other.close()
 
 
 def test_tampered_link_shows_a_message_and_a_default_model(page, app_url):
     _open(page, f"{app_url}/?spec=eyJkYXRhc2V0Ijp7Im5hbWUiOiJzcGly")
-    assert page.get_by_text("link:").first.is_visible()
-    assert page.get_by_text("default model").first.is_visible()
-    assert "0 · Linear" in _card(page, 0).inner_text()
+    expect(page.get_by_text("link:").first).to_be_visible()
+    expect(page.get_by_text("default model").first).to_be_visible()
+    _expect_card(page, 0, "0 · Linear")
 
 
 def _train_then_inspect(page, app_url: str, spec: dict) -> None:
@@ -190,8 +196,7 @@ def test_trained_transformer_shows_attention_with_token_labels(page, app_url):
     for label in ("head 1", "head 4", "mean over heads", "query", "key"):
         assert label in text
     # the axes carry the sample's tokens, shown beside the model's output
-    shown = page.get_by_test_id("stDataFrame").first
-    assert shown.is_visible()
+    expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
     ticks = page.locator(".st-key-att-2 .js-plotly-plot g.xtick text").evaluate_all("els => els.map(e => e.textContent)")
     assert ticks and all(t.isdigit() for t in ticks), ticks
 
@@ -207,7 +212,7 @@ def test_two_sessions_never_share_a_model_or_a_job(browser, app_url):
     a.wait_for_selector("text=Finished", timeout=60_000)
     b.reload()
     wait_idle(b)
-    assert "(16,)" in _card(b, 0).inner_text()
-    assert "Not trained yet" in b.get_by_test_id("stSidebar").inner_text()
+    _expect_card(b, 0, "(16,)")
+    expect(b.get_by_test_id("stSidebar")).to_contain_text("Not trained yet")
     a.context.close()
     b.context.close()
