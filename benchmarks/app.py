@@ -202,8 +202,8 @@ def _training_page(browser, url: str) -> tuple[object, list[float]]:
     return page, frames
 
 
-def _window(pages: list) -> tuple[list[list[float]], float, float, list[float]]:
-    """Wait out the warm-up, then record a window; returns per-page repaint times (ms, page clock) and bounds."""
+def _window(pages: list) -> tuple[list[float], float, float]:
+    """Wait out the warm-up, then record a window; returns each page's longest repaint gap (s) and the window's bounds."""
     pages[0].wait_for_timeout(WARM_UP * 1000)
     starts = [page.evaluate("() => performance.now()") for page in pages]
     t0 = time.perf_counter()
@@ -212,7 +212,7 @@ def _window(pages: list) -> tuple[list[list[float]], float, float, list[float]]:
     t1 = time.perf_counter()
     repaint = [_worst_gap(page.evaluate("() => window.__updates"), start, page.evaluate("() => performance.now()")) / 1000
                for page, start in zip(pages, starts)]
-    return repaint, t0, t1, starts
+    return repaint, t0, t1
 
 
 def one_browser_among_five(browser, url: str) -> tuple[float, float]:
@@ -223,7 +223,7 @@ def one_browser_among_five(browser, url: str) -> tuple[float, float]:
     page, frames = _training_page(browser, url)
     crowd.click("Start")
     page.get_by_role("button", name="Start").click()
-    repaint, t0, t1, _ = _window([page])
+    repaint, t0, t1 = _window([page])
     server = _worst_gap(frames, t0, t1)
     page.get_by_role("button", name="Stop").click()
     crowd.click("Stop")
@@ -239,7 +239,7 @@ def five_browsers(browser, url: str) -> tuple[list[float], list[float]]:
     pages, frames = zip(*(_training_page(browser, url) for _ in range(5)))
     for page in pages:
         page.get_by_role("button", name="Start").click()
-    repaint, t0, t1, _ = _window(pages)
+    repaint, t0, t1 = _window(pages)
     server = [_worst_gap(stamps, t0, t1) for stamps in frames]
     for page in pages:
         page.get_by_role("button", name="Stop").click()

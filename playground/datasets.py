@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import pandas
 
 TASKS = ("binary", "multiclass", "regression", "token_classification", "next_token")
-_CLASSIFICATION_TASKS = frozenset(TASKS) - {"regression"}
+CLASSIFICATION_TASKS = tuple(t for t in TASKS if t != "regression")
 
 _TEXT_PATH = Path(__file__).with_name("data") / "text.txt"
 _MIN_CHAR_COUNT = 10  # characters rarer than this in the text (digits, stray symbols) are dropped
@@ -66,7 +66,7 @@ class Dataset:
 
     @property
     def is_classification(self) -> bool:
-        return self.task in _CLASSIFICATION_TASKS
+        return self.task in CLASSIFICATION_TASKS
 
     @property
     def n_train(self) -> int:

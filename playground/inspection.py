@@ -15,9 +15,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from playground.datasets import Dataset
+from playground.datasets import CLASSIFICATION_TASKS, Dataset
 from playground.layers import LAYERS
-from playground.losses import CLASSIFICATION_TASKS, LOSSES
+from playground.losses import LOSSES
 from playground.modules import Recurrent, SelfAttention
 from playground.spec import SEQUENCE_TASKS, Analysis
 from playground.training import EpochRecord
@@ -262,41 +262,39 @@ def _batched(x: torch.Tensor, size: int = CHUNK) -> Iterator[torch.Tensor]:
 
 # ---------------------------------------------------------------- the trace of one sample
 @dataclass
-class LayerTrace:
+class AtLayer:
+    """What belongs to one top-level layer: its index in the spec and its type, shown as its label."""
+
     index: int
     type: str
+
+    @property
+    def label(self) -> str:
+        return layer_label(self.index, self.type)
+
+
+@dataclass
+class LayerTrace(AtLayer):
     out_shape: tuple[int, ...]
     output: np.ndarray  # no batch dimension
     kind: str = "vector"  # how to read the output: image (C, H, W), channels (C, L), sequence (T, d) or vector (d,)
 
-    @property
-    def label(self) -> str:
-        return layer_label(self.index, self.type)
-
 
 @dataclass
-class AttentionTrace:
-    index: int
-    type: str  # MultiheadAttention or TransformerBlock (or Residual around one)
+class AttentionTrace(AtLayer):
+    """The attention weights of a MultiheadAttention or TransformerBlock layer (or a Residual around one)."""
+
     weights: np.ndarray  # (heads, T, T): rows are queries and sum to 1
     causal: bool
 
-    @property
-    def label(self) -> str:
-        return layer_label(self.index, self.type)
-
 
 @dataclass
-class RecurrentTrace:
-    index: int
-    type: str  # RNN, LSTM or GRU
+class RecurrentTrace(AtLayer):
+    """The states over time of an RNN, LSTM or GRU layer."""
+
     hidden: np.ndarray  # (T, H·directions): the layer's output sequence h_1..h_T
     gates: dict[str, np.ndarray] | None = None  # one-layer, one-direction LSTM/GRU: gate name -> (T, H)
     cell: np.ndarray | None = None  # LSTM cell state c_t, (T, H)
-
-    @property
-    def label(self) -> str:
-        return layer_label(self.index, self.type)
 
 
 @dataclass
@@ -389,18 +387,14 @@ def _recurrent_trace(index: int, kind: str, cell: nn.Module, x: torch.Tensor, h:
 
 # ---------------------------------------------------------------- convolution kernels and one output pixel
 @dataclass
-class KernelSet:
-    index: int
-    type: str  # Conv1d or Conv2d
+class KernelSet(AtLayer):
+    """The learned kernels of a Conv1d or Conv2d layer."""
+
     weights: np.ndarray  # (out_channels, in_channels, k) or (out_channels, in_channels, k, k)
     bias: np.ndarray | None  # (out_channels,)
     stride: int
     padding: int
     dilation: int
-
-    @property
-    def label(self) -> str:
-        return layer_label(self.index, self.type)
 
 
 def kernels(model: nn.Module, analysis: Analysis) -> list[KernelSet]:
@@ -571,9 +565,7 @@ def gradient_history(epochs: list[EpochRecord]) -> dict[str, np.ndarray]:
 
 
 @dataclass
-class ActivationStats:
-    index: int
-    type: str
+class ActivationStats(AtLayer):
     values: np.ndarray  # a sample of the layer's outputs, for a histogram
     mean: float
     std: float
@@ -583,10 +575,6 @@ class ActivationStats:
     @property
     def dead_fraction(self) -> float | None:
         return None if self.units is None else len(self.dead_units) / self.units
-
-    @property
-    def label(self) -> str:
-        return layer_label(self.index, self.type)
 
 
 def activation_stats(model: nn.Module, analysis: Analysis, x_batch: torch.Tensor) -> list[ActivationStats]:
@@ -636,17 +624,11 @@ def _unit_axis(analysis: Analysis, index: int, ndim: int) -> int:
 
 
 @dataclass
-class WeightStats:
-    index: int
-    type: str
+class WeightStats(AtLayer):
     values: np.ndarray  # weights (not biases or norm gains), flattened, at most 20,000 of them
     count: int  # how many weights the layer has in all
     mean: float
     std: float
-
-    @property
-    def label(self) -> str:
-        return layer_label(self.index, self.type)
 
 
 def weight_stats(model: nn.Module, analysis: Analysis) -> list[WeightStats]:

@@ -7,9 +7,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from playground.datasets import CLASSIFICATION_TASKS
 from playground.params import Param, ParamSet
-
-CLASSIFICATION_TASKS = ("binary", "multiclass", "token_classification", "next_token")
 
 
 @dataclass(frozen=True)

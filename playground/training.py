@@ -16,8 +16,8 @@ from typing import Any, Callable, Iterator
 
 import torch
 
-from playground.datasets import Dataset
-from playground.losses import CLASSIFICATION_TASKS, compute_loss, make_loss, predict_classes
+from playground.datasets import CLASSIFICATION_TASKS, Dataset
+from playground.losses import compute_loss, make_loss, predict_classes
 from playground.model import build_model
 from playground.optimizers import lr_factor, make_optimizer
 from playground.spec import Analysis

@@ -181,9 +181,12 @@ def live_panel(a: Analysis) -> None:
         snap = job.snapshot()
         has_acc = bool(snap.epochs) and snap.epochs[-1].test_accuracy is not None
         # beside the loss: the decision map, else accuracy; with neither, the loss chart takes the whole width
-        side_chart = _has_map(a) or has_acc or (a.dataset is not None and a.dataset.is_classification)
-        # the decision map is the main view for 2-D data (as in TensorFlow Playground): it gets half the width
-        c1, c2 = st.columns([1, 1] if _has_map(a) else [3, 2]) if side_chart else (st.container(), None)
+        if _has_map(a):  # the main view for 2-D data (as in TensorFlow Playground): half the width
+            c1, c2 = st.columns([1, 1])
+        elif a.dataset is not None and a.dataset.is_classification:  # accuracy beside the loss
+            c1, c2 = st.columns([3, 2])
+        else:
+            c1, c2 = st.container(), None
         with c1:
             log_y = st.toggle("Log scale", key="loss-log", help="Show the loss on a logarithmic axis.")
             st.plotly_chart(charts.loss_chart(snap, log_y=log_y), key="chart-loss")
