@@ -10,18 +10,47 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from playground import i18n
 from playground.datasets import Dataset
 from playground.spec import UPLOAD, Analysis, SpecError, analyze, decode_link, encode_link
 from playground.templates import default_spec
 from playground.training import TrainingJob
 
-SPEC, REV, LINK_ERROR, UPLOADED, NOTICE = "spec", "rev", "link_error", "uploaded_dataset", "notice"
+SPEC, REV, LINK_ERROR, UPLOADED, NOTICE, LANG = "spec", "rev", "link_error", "uploaded_dataset", "notice", "lang"
+
+
+def _session_language() -> str | None:
+    """The language of the session whose script is running on this thread (None on other threads)."""
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return None
+    return st.session_state.get(LANG)
+
+
+i18n.set_resolver(_session_language)
+
+
+def _choose_language() -> str:
+    """?lang= in the link, else the browser's language, else English."""
+    return i18n.normalize(st.query_params.get("lang")) or i18n.normalize(st.context.locale) or i18n.DEFAULT
+
+
+def language() -> str:
+    return st.session_state.get(LANG, i18n.DEFAULT)
+
+
+def set_language(lang: str) -> None:
+    st.session_state[LANG] = i18n.normalize(lang) or i18n.DEFAULT
+    write_link()
 
 
 def ensure() -> None:
     """First run of a session: take the spec from the link when it holds one, else the default model."""
+    if LANG not in st.session_state:
+        st.session_state[LANG] = _choose_language()
     if SPEC in st.session_state:
+        write_link()  # navigating between pages drops the query string; every page writes it back
         return
     st.session_state[REV] = 0
     raw = st.query_params.get("spec")
@@ -32,7 +61,7 @@ def ensure() -> None:
         except SpecError as e:
             st.session_state[LINK_ERROR] = f"{e} The default model is shown instead."
     st.session_state[SPEC] = spec if spec is not None else default_spec()
-    _write_link()
+    write_link()
 
 
 def spec() -> dict[str, Any]:
@@ -48,14 +77,15 @@ def set_spec(new: dict[str, Any], rebuild_widgets: bool = True) -> None:
     st.session_state[SPEC] = new
     if rebuild_widgets:
         st.session_state[REV] = rev() + 1
-    _write_link()
+    write_link()
 
 
-def _write_link() -> None:
-    try:
-        st.query_params["spec"] = encode_link(st.session_state[SPEC])
-    except Exception:  # a spec that cannot be serialised stays out of the link, and stays in the session
-        pass
+def write_link() -> None:
+    """Put the page's state in its address: the spec and the language survive a reload and a copied link."""
+    wanted = {"spec": encode_link(st.session_state[SPEC]), "lang": language()}
+    for k, v in wanted.items():
+        if st.query_params.get(k) != v:
+            st.query_params[k] = v
 
 
 def uploaded_dataset() -> Dataset | None:

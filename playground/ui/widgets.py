@@ -6,6 +6,7 @@ from typing import Any, Callable
 import streamlit as st
 import torch
 
+from playground import i18n
 from playground.edit import model_family
 from playground.params import Param
 from playground.ui import state
@@ -78,8 +79,25 @@ def sidebar_summary() -> None:
         st.caption(f"Training: {status_line()}")
 
     with st.sidebar:
+        language_switch()
         st.markdown(f"<div class='pg-summary'>{model_line()}</div>", unsafe_allow_html=True)
         status()
+
+
+def _on_language() -> None:
+    choice = st.session_state.get("lang-switch")
+    if choice:
+        state.set_language(choice)
+    else:  # clicking the selected option again clears it; keep the language
+        st.session_state["lang-switch"] = state.language()
+
+
+def language_switch() -> None:
+    """English / 中文, written into the link as ?lang= so a teacher can share a Chinese link."""
+    if st.session_state.get("lang-switch") != state.language():
+        st.session_state["lang-switch"] = state.language()
+    st.segmented_control(i18n.t("common.language.label"), i18n.LANGS, format_func=i18n.NAMES.get, key="lang-switch",
+                         on_change=_on_language, label_visibility="collapsed")
 
 
 def param_input(p: Param, value: Any, key: str, on_change: Callable, args: tuple, label: str | None = None, disabled: bool = False) -> None:
