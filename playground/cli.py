@@ -7,8 +7,11 @@ import os
 import sys
 from pathlib import Path
 
+from playground import i18n
+from playground.analysis import Analysis, analyze
+from playground.i18n import msg
 from playground.layers import format_shape
-from playground.spec import Analysis, SpecError, analyze, parse_spec
+from playground.spec import Problem, SpecError, parse_spec
 
 
 class _Parser(argparse.ArgumentParser):
@@ -20,52 +23,38 @@ def _load(path: str) -> Analysis:
     try:
         text = Path(path).read_bytes()
     except OSError as e:
-        raise SpecError([_problem(f"cannot read {path}: {e.strerror or e}")]) from None
+        raise SpecError([Problem("spec", msg("cli.cannot_read", path=path, reason=e.strerror or str(e)))]) from None
     return analyze(parse_spec(text)).raise_if_invalid()
-
-
-def _problem(message: str):
-    from playground.spec import Problem
-
-    return Problem("spec", message)
-
 
 
 def summary(args) -> int:
     a = _load(args.spec)
-    rows = []
-
-    def collect(infos, depth):
-        for info in infos:
-            rows.append((info, depth))
-            collect(info.children, depth + 1)
-
-    collect(a.layers, 0)
+    rows = [(info, len(info.path) - 1) for info in a.all_layers()]
     if args.json:
         doc = {
-            "name": a.spec.get("name"),
+            "name": a.spec.name,
             "dataset": a.dataset.name,
             "task": a.dataset.task,
             "input_shape": list(a.dataset.input_shape),
             "layers": [{"index": i.where, "type": i.type, "output_shape": list(i.out_shape), "params": i.params, "macs": i.macs}
-                       for i, d in rows if d == 0] ,
+                       for i, d in rows if d == 0],
             "total_params": a.total_params,
             "total_macs": a.total_macs,
-            "loss": a.loss["type"],
-            "optimizer": a.optimizer["type"],
+            "loss": a.loss.type,
+            "optimizer": a.optimizer.type,
         }
         for entry, (info, _) in zip(doc["layers"], [r for r in rows if r[1] == 0]):
             if info.children:
                 entry["layers"] = [{"type": c.type, "output_shape": list(c.out_shape), "params": c.params} for c in info.children]
         print(json.dumps(doc))
         return 0
-    print(f"{a.spec.get('name') or 'model'} · dataset {a.dataset.name} ({a.dataset.task}) · input {format_shape(a.dataset.input_shape)}")
-    print(f"{'#':<10}{'layer':<22}{'output shape':<18}{'params':>12}")
+    print(i18n.t("cli.summary.title", name=a.spec.name or "model", dataset=a.dataset.name, task=a.dataset.task,
+                 shape=format_shape(a.dataset.input_shape)))
+    print(f"{'#':<10}{i18n.t('cli.summary.layer'):<22}{i18n.t('cli.summary.shape'):<18}{i18n.t('cli.summary.params'):>12}")
     for info, depth in rows:
-        idx = ".".join(map(str, info.path))
-        print(f"{idx:<10}{'  ' * depth + info.type:<22}{format_shape(info.out_shape):<18}{info.params:>12,}")
-    print(f"total params: {a.total_params:,}   multiply-adds per sample: {a.total_macs:,}")
-    print(f"loss: {a.loss['type']}   optimizer: {a.optimizer['type']} lr {a.optimizer['lr']:g}")
+        print(f"{info.index:<10}{'  ' * depth + info.type:<22}{format_shape(info.out_shape):<18}{info.params:>12,}")
+    print(i18n.t("cli.summary.totals", params=a.total_params, macs=a.total_macs))
+    print(i18n.t("cli.summary.setup", loss=a.loss.type, optimizer=a.optimizer.type, lr=f"{a.optimizer.lr:g}"))
     return 0
 
 
@@ -109,6 +98,7 @@ def export_cmd(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog="python -m playground", description="Architecture Playground on the command line.")
+    parser.add_argument("--lang", choices=i18n.LANGS, help="language of messages (default: from the LANG environment variable)")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     p = sub.add_parser("summary", help="per-layer output shapes and parameter counts")
     p.add_argument("spec")
@@ -133,12 +123,18 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--epochs must be at least 1")
     if getattr(args, "max_seconds", None) is not None and args.max_seconds <= 0:
         parser.error("--max-seconds must be positive")
+    lang = args.lang or i18n.normalize(os.environ.get("LANG")) or i18n.DEFAULT
+    with i18n.using(lang):
+        return _run(args)
+
+
+def _run(args) -> int:
     try:
         code = args.func(args)
         sys.stdout.flush()  # a closed pipe shows up here for output still in the buffer
         return code
     except SpecError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(i18n.t("cli.error", message=str(e)), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -5,6 +5,7 @@ Every generator is deterministic for its seed: it draws from its own numpy Gener
 from __future__ import annotations
 
 import functools
+import io
 import importlib.util
 import math
 from collections import Counter
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 import torch
 
+from playground.i18n import Msg, listing, msg, t
 from playground.params import Param, ParamSet
 
 if TYPE_CHECKING:
@@ -22,6 +24,8 @@ if TYPE_CHECKING:
 
 TASKS = ("binary", "multiclass", "regression", "token_classification", "next_token")
 CLASSIFICATION_TASKS = tuple(t for t in TASKS if t != "regression")
+PER_TOKEN_TASKS = ("token_classification", "next_token")  # a prediction at every position of the sequence
+UPLOAD = "upload"  # the dataset name of a user's CSV file
 
 _TEXT_PATH = Path(__file__).with_name("data") / "text.txt"
 _MIN_CHAR_COUNT = 10  # characters rarer than this in the text (digits, stray symbols) are dropped
@@ -36,6 +40,13 @@ _MAX_CLASSES = 100
 
 class DatasetError(ValueError):
     """A problem with a dataset choice or an uploaded table, worded as one sentence for the user."""
+
+    def __init__(self, message: Msg):
+        self.msg = message
+        super().__init__(message.key)
+
+    def __str__(self) -> str:
+        return str(self.msg)
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,7 +69,7 @@ class Dataset:
     vocab: tuple[str, ...] | None = None
     target_dim: int = 1
     feature_names: tuple[str, ...] | None = None
-    description: str = ""
+    description: Msg | None = None  # rendered where it is shown: cached datasets serve every language
 
     @property
     def vocab_size(self) -> int | None:
@@ -82,34 +93,45 @@ class DatasetDef:
     """A registry entry: what the dataset picker shows and how to generate the data."""
 
     name: str
-    title: str
-    family: str
+    family: str  # "2-D", "tabular", "image", "sequence", "text"
     task: str
-    description: str
     params: ParamSet
     make: Callable[..., Dataset]
+    rule: Callable[[np.ndarray], Any] | None = None  # the answer for one input, for token tasks defined by a rule
+
+    @property
+    def title(self) -> str:
+        return t(f"datasets.{self.name}.title")
+
+    @property
+    def description(self) -> str:
+        return t(f"datasets.{self.name}.description")
+
+    @property
+    def family_title(self) -> str:
+        return t(f"datasets.family.{self.family}")
 
 
 # ---------------------------------------------------------------- parameters
 
 
 def _n_samples(default: int, lo: int, hi: int) -> Param:
-    return Param("n_samples", "int", default, "Number of examples, train and test together.", min=lo, max=hi, step=50)
+    return Param("n_samples", "int", default, "datasets.param.n_samples", min=lo, max=hi, step=50)
 
 
 def _noise(default: float) -> Param:
-    return Param("noise", "float", default, "How much randomness blurs the pattern.", min=0.0, max=0.5, step=0.01)
+    return Param("noise", "float", default, "datasets.param.noise", min=0.0, max=0.5, step=0.01)
 
 
 def _seq_len(default: int, lo: int, hi: int) -> Param:
-    return Param("seq_len", "int", default, "Length of each sequence.", min=lo, max=hi, step=1)
+    return Param("seq_len", "int", default, "datasets.param.seq_len", min=lo, max=hi, step=1)
 
 
 _TEST_FRACTION = Param(
-    "test_fraction", "float", 0.2, "Share of the examples held out to test the model.", min=0.1, max=0.5, step=0.05
+    "test_fraction", "float", 0.2, "datasets.param.test_fraction", min=0.1, max=0.5, step=0.05
 )
-_SEED = Param("seed", "int", 0, "Random seed: the same seed gives the same data.", min=0, max=2**31 - 1)
-_VOCAB_SIZE = Param("vocab_size", "int", 10, "Number of different tokens.", min=3, max=30, step=1)
+_SEED = Param("seed", "int", 0, "datasets.param.seed", min=0, max=2**31 - 1)
+_VOCAB_SIZE = Param("vocab_size", "int", 10, "datasets.param.vocab_size", min=3, max=30, step=1)
 
 
 def _options(*params: Param) -> ParamSet:
@@ -149,7 +171,7 @@ def _assemble(name: str, x_train: np.ndarray, y_train: np.ndarray, x_test: np.nd
               **meta: Any) -> Dataset:
     entry = DATASETS[name]
     return Dataset(name=name, task=entry.task, x_train=_tensor(x_train), y_train=_tensor(y_train),
-                   x_test=_tensor(x_test), y_test=_tensor(y_test), description=entry.description, **meta)
+                   x_test=_tensor(x_test), y_test=_tensor(y_test), description=msg(f"datasets.{name}.description"), **meta)
 
 
 def _points(name: str, x: np.ndarray, label: np.ndarray, test_fraction: float, rng: np.random.Generator) -> Dataset:
@@ -255,7 +277,7 @@ def _sklearn_data(filename: str) -> Path:
     ~70 MB of server memory; a playground session needs only these few files)."""
     spec = importlib.util.find_spec("sklearn")
     if spec is None or not spec.submodule_search_locations:
-        raise DatasetError("scikit-learn is not installed; it ships the iris, wine, breast_cancer and digits data")
+        raise DatasetError(msg("datasets.error.no_sklearn"))
     return Path(spec.submodule_search_locations[0]) / "datasets" / "data" / filename
 
 
@@ -414,50 +436,25 @@ def _bits(seq_len_default: int) -> ParamSet:
 
 
 DATASETS: dict[str, DatasetDef] = {d.name: d for d in (
-    DatasetDef("circle", "Circle", "2-D", "binary",
-               "Points inside a circle against points in a ring around it.", _POINTS, _make_circle),
-    DatasetDef("xor", "XOR", "2-D", "binary",
-               "The class is whether x1 and x2 have the same sign: no straight line separates it.", _POINTS, _make_xor),
-    DatasetDef("gaussian", "Gaussian blobs", "2-D", "binary",
-               "Two clouds of points; more noise makes them overlap.", _POINTS, _make_gaussian),
-    DatasetDef("spiral", "Spiral (2 classes)", "2-D", "binary",
-               "Two interleaved spiral arms, the hardest of the 2-D sets.",
-               _options(_n_samples(500, 50, 5000), _noise(0.0)), _make_spiral),
-    DatasetDef("moons", "Two moons", "2-D", "binary",
-               "Two interlocking half circles.", _POINTS, _make_moons),
-    DatasetDef("plane", "Plane (regression)", "2-D", "regression",
-               "Predict a number that rises evenly with x1 + x2.", _POINTS, _make_plane),
-    DatasetDef("sine", "Sine curve (regression)", "2-D", "regression",
-               "Predict sin(3x) from x, a curve a straight line cannot follow.", _POINTS, _make_sine),
-    DatasetDef("iris", "Iris flowers", "tabular", "multiclass",
-               "Tell three iris species apart from four petal and sepal measurements.",
-               _TABLE, functools.partial(_make_table, "iris")),
-    DatasetDef("wine", "Wine cultivars", "tabular", "multiclass",
-               "Tell three grape cultivars apart from 13 chemical measurements of their wines.",
-               _TABLE, functools.partial(_make_table, "wine")),
-    DatasetDef("breast_cancer", "Breast cancer (Wisconsin)", "tabular", "binary",
-               "Tell malignant from benign tumours using 30 measurements of cell nuclei.",
-               _TABLE, functools.partial(_make_table, "breast_cancer")),
-    DatasetDef("digits", "Handwritten digits (8x8)", "image", "multiclass",
-               "Recognise handwritten digits 0 to 9 in tiny 8x8 grey images.", _TABLE, _make_digits),
-    DatasetDef("shapes", "Shapes (28x28)", "image", "multiclass",
-               "Name the shape in a noisy 28x28 image: circle, square, triangle, cross or ring.",
-               _options(_n_samples(1000, 100, 5000), _noise(0.1)), _make_shapes),
-    DatasetDef("reverse", "Reverse a sequence", "sequence", "token_classification",
-               "Output the input tokens in reverse order.", _TOKEN_TASK, _make_reverse),
-    DatasetDef("sort", "Sort a sequence", "sequence", "token_classification",
-               "Output the input tokens sorted from smallest to largest.", _TOKEN_TASK, _make_sort),
-    DatasetDef("parity", "Parity of bits", "sequence", "binary",
-               "Is the number of 1s in the bit sequence odd?", _bits(8), _make_parity),
-    DatasetDef("majority", "Majority of bits", "sequence", "binary",
-               "Are more than half of the bits 1? (With an even length, a tie counts as no.)",
-               _bits(9), _make_majority),
-    DatasetDef("sine_forecast", "Sine forecasting", "sequence", "regression",
-               "Predict the next value of a noisy sine wave of random frequency and phase.",
+    DatasetDef("circle", "2-D", "binary", _POINTS, _make_circle),
+    DatasetDef("xor", "2-D", "binary", _POINTS, _make_xor),
+    DatasetDef("gaussian", "2-D", "binary", _POINTS, _make_gaussian),
+    DatasetDef("spiral", "2-D", "binary", _options(_n_samples(500, 50, 5000), _noise(0.0)), _make_spiral),
+    DatasetDef("moons", "2-D", "binary", _POINTS, _make_moons),
+    DatasetDef("plane", "2-D", "regression", _POINTS, _make_plane),
+    DatasetDef("sine", "2-D", "regression", _POINTS, _make_sine),
+    DatasetDef("iris", "tabular", "multiclass", _TABLE, functools.partial(_make_table, "iris")),
+    DatasetDef("wine", "tabular", "multiclass", _TABLE, functools.partial(_make_table, "wine")),
+    DatasetDef("breast_cancer", "tabular", "binary", _TABLE, functools.partial(_make_table, "breast_cancer")),
+    DatasetDef("digits", "image", "multiclass", _TABLE, _make_digits),
+    DatasetDef("shapes", "image", "multiclass", _options(_n_samples(1000, 100, 5000), _noise(0.1)), _make_shapes),
+    DatasetDef("reverse", "sequence", "token_classification", _TOKEN_TASK, _make_reverse, lambda ids: ids[::-1]),
+    DatasetDef("sort", "sequence", "token_classification", _TOKEN_TASK, _make_sort, np.sort),
+    DatasetDef("parity", "sequence", "binary", _bits(8), _make_parity, lambda ids: int(ids.sum() % 2)),
+    DatasetDef("majority", "sequence", "binary", _bits(9), _make_majority, lambda ids: int(2 * ids.sum() > len(ids))),
+    DatasetDef("sine_forecast", "sequence", "regression",
                _options(_n_samples(2000, 200, 20000), _seq_len(20, 4, 64), _noise(0.05)), _make_sine_forecast),
-    DatasetDef("text", "Alice in Wonderland (next character)", "text", "next_token",
-               "Predict each next character of Lewis Carroll's Alice's Adventures in Wonderland.",
-               _options(_n_samples(3000, 200, 20000), _seq_len(32, 8, 64)), _make_text),
+    DatasetDef("text", "text", "next_token", _options(_n_samples(3000, 200, 20000), _seq_len(32, 8, 64)), _make_text),
 )}
 
 
@@ -467,18 +464,11 @@ DATASETS: dict[str, DatasetDef] = {d.name: d for d in (
 def load_dataset(name: str, **options: Any) -> Dataset:
     """Generate (or fetch from the cache) a built-in dataset; bad names and options raise DatasetError."""
     if not isinstance(name, str) or name not in DATASETS:
-        shown = repr(name) if isinstance(name, str) else str(name)
-        raise DatasetError(f"dataset: unknown name {shown} (choose from {', '.join(DATASETS)})")
-    params = DATASETS[name].params
-    values, problems = params.resolve(options)
+        raise DatasetError(msg("datasets.error.unknown", name=repr(name), names=", ".join(DATASETS)))
+    values, problems = DATASETS[name].params.resolve(options)
     if problems:
-        raise DatasetError("; ".join(_qualify(p, params) for p in problems))
+        raise DatasetError(msg("datasets.error.option", problem=problems[0]))
     return _cached_make(name, tuple(sorted(values.items())))
-
-
-def _qualify(problem: str, params: ParamSet) -> str:
-    """Prefix a parameter problem so the user sees where it is: 'dataset.noise must be ...'."""
-    return f"dataset.{problem}" if problem.split(" ", 1)[0] in params.names() else f"dataset: {problem}"
 
 
 @functools.lru_cache(maxsize=16)
@@ -486,28 +476,72 @@ def _cached_make(name: str, options: tuple[tuple[str, Any], ...]) -> Dataset:
     return DATASETS[name].make(**dict(options))
 
 
+# ---------------------------------------------------------------- uploaded tables
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+def read_csv(data: bytes) -> tuple[pandas.DataFrame, str]:
+    """Parse an uploaded CSV after checking its size, rows and columns; returns the table and the separator used."""
+    import pandas as pd
+
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise DatasetError(msg("datasets.csv.too_big", size=f"{len(data) / 1e6:.1f}", limit=MAX_UPLOAD_BYTES // (1024 * 1024)))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DatasetError(msg("datasets.csv.not_text")) from None
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        raise DatasetError(msg("datasets.csv.empty"))
+    sep = max(SEPARATORS, key=lambda c: lines[0].count(c))
+    if lines[0].count(sep) == 0:
+        raise DatasetError(msg("datasets.csv.one_column"))
+    columns = lines[0].count(sep) + 1
+    if columns > _MAX_COLUMNS:
+        raise DatasetError(msg("datasets.csv.too_many_columns", count=columns, limit=_MAX_COLUMNS))
+    rows = sum(1 for line in lines[1:] if line.strip())
+    if rows > _MAX_ROWS:
+        raise DatasetError(msg("datasets.csv.too_many_rows", count=rows, limit=_MAX_ROWS))
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=sep, engine="c")
+    except (ValueError, pd.errors.ParserError) as e:
+        raise DatasetError(msg("datasets.csv.unreadable", separator=msg(f"datasets.separator.{SEPARATORS[sep]}"),
+                               reason=str(e).strip().splitlines()[0][:160])) from None
+    return df, sep
+
+
+def separator_name(sep: str) -> Msg:
+    return msg(f"datasets.separator.{SEPARATORS[sep]}")
+
+
 def dataset_from_dataframe(df: pandas.DataFrame, target: str, task: str | None = None,
-                           test_fraction: float = 0.2, seed: int = 0, name: str = "csv") -> Dataset:
+                           test_fraction: float = 0.2, seed: int = 0, name: str = UPLOAD) -> Dataset:
     """Turn an uploaded table into a dataset: `target` is predicted from every other (numeric) column."""
     if task not in (None, "binary", "multiclass", "regression"):
-        raise DatasetError(f"dataset: task must be binary, multiclass or regression (got {task!r})")
+        raise DatasetError(msg("datasets.error.task", got=repr(task)))
     values, problems = ParamSet((_TEST_FRACTION, _SEED)).resolve({"test_fraction": test_fraction, "seed": seed})
     if problems:
-        raise DatasetError("; ".join(f"dataset.{p}" for p in problems))
+        raise DatasetError(msg("datasets.error.option", problem=problems[0]))
     _check_table(df, target)
     features = [c for c in df.columns if c != target]
     x = df[features].to_numpy(dtype=np.float64)
     y, task, class_names = _encode_target(df[target], str(target), task)
     train, test = _split(len(df), values["test_fraction"], np.random.default_rng(values["seed"]))
     x_train, x_test = _standardize(x[train], x[test])
-    kind = "regression" if task == "regression" else "classification"
     return Dataset(
         name=name, task=task, x_train=_tensor(x_train), y_train=_tensor(y[train]), x_test=_tensor(x_test),
         y_test=_tensor(y[test]), input_shape=(len(features),), input_kind="float",
         num_classes=None if class_names is None else len(class_names), class_names=class_names,
         feature_names=tuple(str(c) for c in features),
-        description=f"Uploaded table: predict '{target}' ({kind}) from {len(features)} columns.",
+        description=msg("datasets.csv.description", target=_quoted(target), task=msg(f"datasets.task.{task}"), count=len(features)),
     )
+
+
+def _quoted(name: Any) -> str:
+    """A column name from a user's file, as it appears in a sentence: quoted and at most 40 characters."""
+    text = str(name)
+    return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
 def _check_table(df: pandas.DataFrame, target: str) -> None:
@@ -516,30 +550,32 @@ def _check_table(df: pandas.DataFrame, target: str) -> None:
 
     columns = [str(c) for c in df.columns]
     if len(df) > _MAX_ROWS:
-        raise DatasetError(f"dataset: the table has {len(df):,} rows; at most {_MAX_ROWS:,} are allowed")
+        raise DatasetError(msg("datasets.csv.too_many_rows", count=len(df), limit=_MAX_ROWS))
     if len(df) < _MIN_ROWS:
-        raise DatasetError(f"dataset: the table has {len(df)} rows; at least {_MIN_ROWS} are needed")
+        raise DatasetError(msg("datasets.csv.too_few_rows", count=len(df), limit=_MIN_ROWS))
     if len(columns) > _MAX_COLUMNS:
-        raise DatasetError(f"dataset: the table has {len(columns):,} columns; at most {_MAX_COLUMNS:,} are allowed")
+        raise DatasetError(msg("datasets.csv.too_many_columns", count=len(columns), limit=_MAX_COLUMNS))
     repeated = sorted({c for c in columns if columns.count(c) > 1})
     if repeated:
-        raise DatasetError(f"dataset: column names must be unique ({_listing(repeated)} repeated)")
+        raise DatasetError(msg("datasets.csv.repeated", columns=_names(repeated)))
     if target not in df.columns:
-        raise DatasetError(f"dataset: the table has no column '{target}' (columns: {_listing(columns)})")
+        raise DatasetError(msg("datasets.csv.no_target", target=_quoted(target), columns=_names(columns)))
     if len(columns) < 2:
-        raise DatasetError(f"dataset: the table needs at least one feature column besides the target '{target}'")
+        raise DatasetError(msg("datasets.csv.no_features", target=_quoted(target)))
     missing = df.isna().sum()
     missing = missing[missing > 0]
     if len(missing):
-        where = _listing([f"{c} ({n})" for c, n in missing.items()])
-        raise DatasetError(f"dataset: the table has missing values in {where}; fill or remove them first")
+        raise DatasetError(msg("datasets.csv.missing", columns=_names([f"{_quoted(c)} ({n})" for c, n in missing.items()], quote=False)))
     text = [str(c) for c in df.columns if c != target and not is_numeric_dtype(df[c])]
     if text:
-        raise DatasetError(f"dataset: these feature columns are not numeric: {_listing(text)}; "
-                           "remove them or encode them as numbers")
+        raise DatasetError(msg("datasets.csv.not_numeric", columns=_names(text)))
     infinite = [str(c) for c in df.columns if is_numeric_dtype(df[c]) and not np.isfinite(df[c].to_numpy(float)).all()]
     if infinite:
-        raise DatasetError(f"dataset: these columns hold infinite values: {_listing(infinite)}; replace them first")
+        raise DatasetError(msg("datasets.csv.infinite", columns=_names(infinite)))
+
+
+def _names(items: list[str], quote: bool = True) -> str:
+    return listing([_quoted(i) for i in items] if quote else items)
 
 
 def _encode_target(col: pandas.Series, target: str, task: str | None) -> tuple[np.ndarray, str, tuple[str, ...] | None]:
@@ -553,18 +589,16 @@ def _encode_target(col: pandas.Series, target: str, task: str | None) -> tuple[n
         task = None if few_whole else "regression"
     if task == "regression":
         if not numeric:
-            raise DatasetError(f"dataset: regression needs a numeric target, but '{target}' holds {col.dtype} values")
+            raise DatasetError(msg("datasets.csv.regression_text", target=_quoted(target), dtype=str(col.dtype)))
         return col.to_numpy(dtype=np.float32)[:, None], task, None
     labels = col if numeric else col.astype(str)  # str keeps mixed or boolean values sortable
     classes = np.sort(labels.unique())
     if len(classes) < 2:
-        raise DatasetError(f"dataset: target '{target}' has only one value, so there is nothing to classify")
+        raise DatasetError(msg("datasets.csv.one_class", target=_quoted(target)))
     if len(classes) > _MAX_CLASSES:
-        raise DatasetError(f"dataset: target '{target}' has {len(classes):,} different values; "
-                           f"classification allows at most {_MAX_CLASSES} (choose regression for a quantity)")
+        raise DatasetError(msg("datasets.csv.too_many_classes", target=_quoted(target), count=len(classes), limit=_MAX_CLASSES))
     if task == "binary" and len(classes) != 2:
-        raise DatasetError(
-            f"dataset: binary classification needs a target with 2 values, '{target}' has {len(classes)}")
+        raise DatasetError(msg("datasets.csv.not_binary", target=_quoted(target), count=len(classes)))
     names = tuple(_class_name(c) for c in classes)
     task = task or ("binary" if len(classes) == 2 else "multiclass")
     return np.searchsorted(classes, labels.to_numpy()).astype(np.int64), task, names
@@ -574,9 +608,3 @@ def _class_name(value: Any) -> str:
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         return str(int(value))
     return str(value)
-
-
-def _listing(items: list[str], limit: int = 8) -> str:
-    """Comma-separated, shortened for very wide tables."""
-    shown = ", ".join(items[:limit])
-    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")

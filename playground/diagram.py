@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from playground.layers import LAYERS, format_shape
 from playground.plots.style import FAMILY_COLORS
-from playground.spec import Analysis, LayerInfo
+from playground.analysis import Analysis, LayerInfo
 
 
 
@@ -59,7 +59,7 @@ def to_dot(analysis: Analysis, horizontal: bool = False) -> str:
     last, last_shape = chain(analysis.layers, "input", in_shape, lines)
     lines.extend(edges)
     if analysis.layers and analysis.ok:
-        loss = (analysis.loss or {}).get("type", "loss")
+        loss = analysis.loss.type
         lines.append(f'  output [label="{loss}", shape=note, fillcolor="#e2e8f0", fontcolor="#0f172a"];')
         lines.append(f'  {last} -> output [label=" {format_shape(last_shape)}"];')
     lines.append("}")

@@ -1,55 +1,89 @@
-"""Export a checked spec as one standalone PyTorch file (needs only torch)."""
+"""Export a checked spec as one standalone PyTorch file (needs only torch) that builds and trains as the page did.
+
+Nothing from the spec is pasted into the code as text: values go in as Python literals (`repr` of typed
+values), identifiers come from the registries, and the result is parsed with `ast` before it is returned.
+"""
 from __future__ import annotations
 
+import ast
 import inspect
+import math
 
 from playground import modules
-from playground.layers import Call, format_shape
-from playground.spec import Analysis
-
-# Classes of ours that other classes of ours use inside.
-_DEPENDS = {"TransformerBlock": ["SelfAttention"], "PositionalEncoding": ["sinusoidal_table"]}
-_ORDER = ["sinusoidal_table", "SelfAttention", "TransformerBlock", "PositionalEncoding", "SequencePool", "Reshape", "Residual", "Recurrent", "Net"]
-
-
-def _ours(call: Call, found: set[str]) -> None:
-    if not call.ctor.startswith("nn."):
-        found.add(call.ctor)
-        for dep in _DEPENDS.get(call.ctor, []):
-            found.add(dep)
-    for a in call.args:
-        if isinstance(a, Call):
-            _ours(a, found)
+from playground.analysis import Analysis
+from playground.datasets import CLASSIFICATION_TASKS, PER_TOKEN_TASKS
+from playground.layers import format_shape
+from playground.losses import LOSSES
+from playground.optimizers import lr_factor
 
 
-def export_code(analysis: Analysis) -> str:
-    """Python source that defines the model, and when run builds it, runs one random batch and prints shape and parameter count."""
-    analysis.raise_if_invalid()
-    spec, ds = analysis.spec, analysis.dataset
-    needed = {"Net"}
-    for info in analysis.layers:
-        _ours(info.call, needed)
-    sources = [inspect.getsource(getattr(modules, name)).rstrip() for name in _ORDER if name in needed]
-    layer_lines = "\n".join(f"        {info.call.code(8)},  # -> {format_shape(info.out_shape)}, {info.params:,} params" for info in analysis.layers)
-    if ds.input_kind == "tokens":
-        example = f"torch.randint(0, {ds.vocab_size}, (4, {', '.join(map(str, ds.input_shape))}))"
+def _source_without_header(module) -> str:
+    """A module's code after its docstring and imports (the export writes its own imports once)."""
+    source = inspect.getsource(module)
+    body = ast.parse(source).body
+    first = next(node for node in body if not isinstance(node, (ast.Expr, ast.Import, ast.ImportFrom)))
+    return "\n".join(source.splitlines()[first.lineno - 1 - len(getattr(first, "decorator_list", [])):]).strip()
+
+
+def _args(values: dict) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in values.items())
+
+
+def steps_per_epoch(n_train: int, batch_size: int) -> int:
+    """Batches per epoch as the Trainer counts them: a last batch of one sample joins the one before."""
+    batch = min(batch_size, n_train)
+    steps = max(1, math.ceil(n_train / batch))
+    return steps - 1 if n_train % batch == 1 and n_train > 1 else steps
+
+
+def _loss_adapter(analysis: Analysis) -> str:
+    """The lines that shape outputs and targets for the loss, as `losses.compute_loss` does for this task."""
+    ds, kind = analysis.dataset, LOSSES[analysis.loss.type].target
+    if ds.task in PER_TOKEN_TASKS:
+        lines = ["outputs, targets = outputs.reshape(-1, outputs.shape[-1]), targets.reshape(-1)  # every position is a sample"]
     else:
-        example = f"torch.randn(4, {', '.join(map(str, ds.input_shape))})"
-    loss_args = ", ".join(f"{k}={v!r}" for k, v in analysis.loss.items() if k != "type")
-    opt_args = ", ".join(f"{k}={v!r}" for k, v in analysis.optimizer.items() if k != "type")
-    title = spec.get("name") or "Model"
-    return f'''"""{title} — exported from the Architecture Playground.
+        lines = []
+    if ds.task in CLASSIFICATION_TASKS:
+        if kind == "binary" or (kind == "value" and analysis.output_shape[-1] == 1):
+            lines.append("outputs, targets = outputs.squeeze(-1), targets.to(outputs.dtype)  # one output per sample")
+        elif kind == "value":
+            lines.append("targets = nn.functional.one_hot(targets, outputs.shape[-1]).to(outputs.dtype)  # classes as one-hot vectors")
+    return "".join(f"    {line}\n" for line in lines)
 
-Dataset: {ds.name} ({ds.task}); input per sample {format_shape(ds.input_shape)}{", token ids" if ds.input_kind == "tokens" else ""}.
-Needs only PyTorch. Run it: python {_slug(title)}.py
+
+def export_code(analysis: Analysis, lr: float | None = None) -> str:
+    """Python source defining the model and its training; when run it builds the model, runs one random
+    batch and prints the output shape and the parameter count. `lr` is the learning rate a run ended with."""
+    analysis.raise_if_invalid()
+    ds, tr, opt = analysis.dataset, analysis.training, analysis.optimizer
+    opt_args = {**opt.args(), **({"lr": lr} if lr is not None else {})}
+    layer_lines = "\n".join(f"        {info.call.code(8)},  # -> {format_shape(info.out_shape)}, {info.params:,} params"
+                            for info in analysis.layers)
+    example = (f"torch.randint(0, {ds.vocab_size!r}, (4, *INPUT_SHAPE))" if ds.input_kind == "tokens" else "torch.randn(4, *INPUT_SHAPE)")
+    schedule = {k: getattr(tr, k) for k in ("epochs", "warmup_epochs", "lr_schedule", "step_size", "gamma")}
+    code = f'''"""A model exported from the Architecture Playground. Needs only PyTorch.
+
+Run it: python this_file.py — it builds the model, runs one random batch and prints the output shape and the
+parameter count. `make_training` and `train_step` train it exactly as the playground did.
 """
 import math
 
 import torch
 from torch import nn
 
+TITLE = {(analysis.spec.name or "Model")!r}
+DATASET = {ds.name!r}
+INPUT_SHAPE = {tuple(ds.input_shape)!r}  # per sample{" (token ids)" if ds.input_kind == "tokens" else ""}
+SEED = {tr.seed!r}
+BATCH_SIZE = {min(tr.batch_size, ds.n_train)!r}
+STEPS_PER_EPOCH = {steps_per_epoch(ds.n_train, tr.batch_size)!r}
+SCHEDULE = {schedule!r}
+GRAD_CLIP = {tr.grad_clip!r}
+L1 = {tr.l1!r}
+L2 = {tr.l2!r}
 
-{chr(10).join(s + chr(10) + chr(10) for s in sources).rstrip()}
+
+{_source_without_header(modules)}
 
 
 def build_model() -> nn.Module:
@@ -58,23 +92,44 @@ def build_model() -> nn.Module:
     )
 
 
+{inspect.getsource(lr_factor).strip()}
+
+
 def make_training(model: nn.Module):
-    """The loss and optimizer the playground trained this model with."""
-    loss_fn = nn.{analysis.loss["type"]}({loss_args})
-    optimizer = torch.optim.{analysis.optimizer["type"]}(model.parameters(), {opt_args})
-    return loss_fn, optimizer
+    """The loss, the optimizer and the per-batch learning-rate schedule the playground trained this model with."""
+    loss_fn = nn.{analysis.loss.type}({_args(analysis.loss.args())})
+    optimizer = torch.optim.{opt.type}(model.parameters(), {_args(opt_args)})
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(SCHEDULE, step / STEPS_PER_EPOCH))
+    return loss_fn, optimizer, scheduler
+
+
+def compute_loss(loss_fn, outputs, targets):
+    """The loss of a batch, with outputs and targets shaped as the playground shapes them for this task."""
+{_loss_adapter(analysis)}    return loss_fn(outputs, targets)
+
+
+def train_step(model, x, y, loss_fn, optimizer, scheduler) -> float:
+    """One mini-batch: the loss plus the L1/L2 penalties on the weights, backward, gradient clipping, step."""
+    model.train()
+    loss = compute_loss(loss_fn, model(x), y)
+    weights = [p for p in model.parameters() if p.dim() > 1]
+    total = loss + L1 * sum(w.abs().sum() for w in weights) + L2 * sum((w * w).sum() for w in weights)
+    optimizer.zero_grad(set_to_none=True)
+    total.backward()
+    if GRAD_CLIP is not None:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)
+    optimizer.step()
+    scheduler.step()
+    return loss.item()
 
 
 if __name__ == "__main__":
-    torch.manual_seed({analysis.training["seed"]})
+    torch.manual_seed(SEED)
     model = build_model()
     x = {example}
     y = model(x)
     print("output shape:", tuple(y.shape))
     print("parameters:", sum(p.numel() for p in model.parameters()))
 '''
-
-
-
-def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in text.lower()).strip("_") or "model"
+    ast.parse(code)  # the file is Python before anyone downloads it
+    return code

@@ -19,7 +19,8 @@ from playground.datasets import CLASSIFICATION_TASKS, Dataset
 from playground.layers import LAYERS
 from playground.losses import LOSSES
 from playground.modules import Recurrent, SelfAttention
-from playground.spec import SEQUENCE_TASKS, Analysis
+from playground.analysis import Analysis
+from playground.datasets import PER_TOKEN_TASKS as SEQUENCE_TASKS
 from playground.training import EpochRecord
 
 CHUNK = 4096  # samples per forward pass when a whole grid or split goes through the model
@@ -204,7 +205,7 @@ def probabilities(out: torch.Tensor, analysis: Analysis, task: str | None = None
     if task not in CLASSIFICATION_TASKS:
         return None
     last = analysis.layers[-1].type
-    scores = LOSSES[analysis.loss["type"]].target == "value"  # MSE-style losses regress one-hot targets
+    scores = LOSSES[analysis.loss.type].target == "value"  # MSE-style losses regress one-hot targets
     if out.shape[-1] == 1:
         p = out.clamp(0.0, 1.0) if scores or last == "Sigmoid" else torch.sigmoid(out)
         return torch.cat([1.0 - p, p], dim=-1)

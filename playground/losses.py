@@ -7,41 +7,43 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from playground.datasets import CLASSIFICATION_TASKS
+from playground.datasets import CLASSIFICATION_TASKS, PER_TOKEN_TASKS
+from playground.i18n import Msg, msg, t
 from playground.params import Param, ParamSet
 
 
 @dataclass(frozen=True)
 class LossDef:
     type: str
-    summary: str
     formula: str
     params: ParamSet = field(default_factory=ParamSet)
     target: str = "index"  # "index" (class ids), "binary" (one 0/1 output), "value" (regression or one-hot)
     classification_only: bool = False
+    includes: str | None = None  # an activation the loss already applies: a model ending with it is warned
+    needs_last: str | None = None  # the layer the model must end with (NLLLoss reads log-probabilities)
+
+    @property
+    def summary(self) -> str:
+        return t(f"losses.{self.type}.summary")
 
 
 LOSSES: dict[str, LossDef] = {d.type: d for d in (
-    LossDef("CrossEntropyLoss", "Softmax over the outputs, then the negative log-probability of the true class.",
-            r"L = -\log \frac{e^{z_y}}{\sum_j e^{z_j}}",
-            ParamSet((Param("label_smoothing", "float", 0.0, "Spread this much probability over the other classes.", 0.0, 0.5, step=0.05),)),
-            "index", True),
-    LossDef("BCEWithLogitsLoss", "Binary cross-entropy on one output passed through a sigmoid.",
-            r"L = -\left[y \log \sigma(z) + (1-y) \log(1-\sigma(z))\right]", target="binary", classification_only=True),
-    LossDef("NLLLoss", "Negative log-likelihood of the true class; expects log-probabilities, so end the model with LogSoftmax.",
-            r"L = -z_y \quad (z = \log \mathrm{softmax})", target="index", classification_only=True),
-    LossDef("MultiMarginLoss", "Multi-class hinge loss (as in SVMs): the true class must beat every other by a margin.",
-            r"L = \frac{1}{C}\sum_{j \ne y} \max(0,\, m - z_y + z_j)",
-            ParamSet((Param("margin", "float", 1.0, "The required margin m.", 0.01, 10.0),)), "index", True),
-    LossDef("MSELoss", "Mean squared error. On classification it compares the outputs with one-hot targets.",
-            r"L = \frac{1}{n}\sum_i (\hat y_i - y_i)^2", target="value"),
-    LossDef("L1Loss", "Mean absolute error: less sensitive to outliers than MSE.", r"L = \frac{1}{n}\sum_i |\hat y_i - y_i|", target="value"),
-    LossDef("HuberLoss", "Squared error for small errors, absolute error beyond delta: robust and smooth.",
+    LossDef("CrossEntropyLoss", r"L = -\log \frac{e^{z_y}}{\sum_j e^{z_j}}",
+            ParamSet((Param("label_smoothing", "float", 0.0, "losses.param.label_smoothing", 0.0, 0.5, step=0.05),)),
+            "index", True, includes="Softmax"),
+    LossDef("BCEWithLogitsLoss", r"L = -\left[y \log \sigma(z) + (1-y) \log(1-\sigma(z))\right]", target="binary",
+            classification_only=True, includes="Sigmoid"),
+    LossDef("NLLLoss", r"L = -z_y \quad (z = \log \mathrm{softmax})", target="index", classification_only=True, needs_last="LogSoftmax"),
+    LossDef("MultiMarginLoss", r"L = \frac{1}{C}\sum_{j \ne y} \max(0,\, m - z_y + z_j)",
+            ParamSet((Param("margin", "float", 1.0, "losses.param.margin", 0.01, 10.0),)), "index", True),
+    LossDef("MSELoss", r"L = \frac{1}{n}\sum_i (\hat y_i - y_i)^2", target="value"),
+    LossDef("L1Loss", r"L = \frac{1}{n}\sum_i |\hat y_i - y_i|", target="value"),
+    LossDef("HuberLoss",
             r"L = \begin{cases} \tfrac12 (\hat y - y)^2 & |\hat y - y| \le \delta \\ \delta(|\hat y - y| - \tfrac12\delta) & \text{otherwise} \end{cases}",
-            ParamSet((Param("delta", "float", 1.0, "Where the loss switches from squared to absolute.", 0.01, 10.0),)), "value"),
-    LossDef("SmoothL1Loss", "Huber loss divided by beta: absolute error with a smooth bottom.",
+            ParamSet((Param("delta", "float", 1.0, "losses.param.delta", 0.01, 10.0),)), "value"),
+    LossDef("SmoothL1Loss",
             r"L = \begin{cases} \tfrac{0.5 (\hat y - y)^2}{\beta} & |\hat y - y| < \beta \\ |\hat y - y| - \tfrac12\beta & \text{otherwise} \end{cases}",
-            ParamSet((Param("beta", "float", 1.0, "Width of the smooth (squared) region.", 0.01, 10.0),)), "value"),
+            ParamSet((Param("beta", "float", 1.0, "losses.param.beta", 0.01, 10.0),)), "value"),
 )}
 
 
@@ -56,17 +58,17 @@ def required_outputs(loss_type: str, task: str, num_classes: int | None, target_
     return (num_classes,)
 
 
-def task_problem(loss_type: str, task: str) -> str | None:
+def task_problem(loss_type: str, task: str) -> Msg | None:
     """A sentence when this loss cannot be used for this task at all."""
     d = LOSSES[loss_type]
     if d.classification_only and task not in CLASSIFICATION_TASKS:
-        return f"{loss_type} is for classification, but this dataset is regression — use MSELoss, L1Loss or HuberLoss"
+        return msg("losses.problem.classification_only", loss=loss_type)
     if d.target == "binary" and task != "binary":
-        return f"{loss_type} is for two classes, but this dataset has more — use CrossEntropyLoss"
+        return msg("losses.problem.binary_only", loss=loss_type)
     return None
 
 
-def make_loss(loss_type: str, args: dict, task: str) -> nn.Module:
+def make_loss(loss_type: str, args: dict) -> nn.Module:
     """The torch loss module for a registry entry and its resolved arguments."""
     return getattr(nn, loss_type)(**args)
 
@@ -74,7 +76,7 @@ def make_loss(loss_type: str, args: dict, task: str) -> nn.Module:
 def compute_loss(criterion: nn.Module, loss_type: str, task: str, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Apply the loss, adapting targets to what it expects (float for BCE, one-hot for MSE on classes)."""
     target_kind = LOSSES[loss_type].target
-    if task in ("token_classification", "next_token"):
+    if task in PER_TOKEN_TASKS:
         outputs = outputs.reshape(-1, outputs.shape[-1])
         targets = targets.reshape(-1)
     if task not in CLASSIFICATION_TASKS:

@@ -6,7 +6,7 @@ import threading
 import torch
 
 from playground.modules import Net
-from playground.spec import NAMESPACE, Analysis
+from playground.analysis import NAMESPACE, Analysis
 
 # Weight initialisation draws from PyTorch's one global generator; the lock keeps two sessions'
 # builds from interleaving, so a seed always gives the same weights.
@@ -16,7 +16,7 @@ _BUILD_LOCK = threading.Lock()
 def build_model(analysis: Analysis, seed: int | None = None) -> Net:
     """A fresh model with weights drawn from `seed` (the spec's training seed by default)."""
     analysis.raise_if_invalid()
-    seed = analysis.training["seed"] if seed is None else seed
+    seed = analysis.training.seed if seed is None else seed
     with _BUILD_LOCK, torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return Net(*[info.call.build(NAMESPACE) for info in analysis.layers])

@@ -6,46 +6,44 @@ from dataclasses import dataclass
 
 import torch
 
+from playground.i18n import Msg, msg, t
 from playground.params import Param, ParamSet
 
-_LR = Param("lr", "float", 0.01, "Learning rate η: the step size of w ← w − η·∂L/∂w.", 1e-6, 10.0, log=True)
-_WD = Param("weight_decay", "float", 0.0, "Shrinks every weight a little each step (an L2 penalty built into the optimizer).", 0.0, 1.0)
+_LR = Param("lr", "float", 0.01, "optimizers.param.lr", 1e-6, 10.0, log=True)
+_ADAM_LR = Param("lr", "float", 0.001, "optimizers.param.lr", 1e-6, 10.0, log=True)
+_WD = Param("weight_decay", "float", 0.0, "optimizers.param.weight_decay", 0.0, 1.0)
 
 
 @dataclass(frozen=True)
 class OptimizerDef:
     type: str
-    summary: str
     formula: str
     params: ParamSet
 
+    @property
+    def summary(self) -> str:
+        return t(f"optimizers.{self.type}.summary")
+
 
 OPTIMIZERS: dict[str, OptimizerDef] = {d.type: d for d in (
-    OptimizerDef("SGD", "Stochastic gradient descent: step against the gradient of each mini-batch; momentum keeps a running direction.",
-                 r"v \leftarrow \mu v + \nabla L,\quad w \leftarrow w - \eta v",
-                 ParamSet((_LR, Param("momentum", "float", 0.0, "Fraction μ of the previous step kept.", 0.0, 0.99, step=0.01),
-                           Param("nesterov", "bool", False, "Look ahead along the momentum before taking the gradient."), _WD))),
-    OptimizerDef("Adam", "Adaptive moments: per-weight step sizes from running averages of the gradient and its square.",
-                 r"w \leftarrow w - \eta \frac{\hat m}{\sqrt{\hat v} + \epsilon}",
-                 ParamSet((Param("lr", "float", 0.001, _LR.help, 1e-6, 10.0, log=True), _WD))),
-    OptimizerDef("AdamW", "Adam with decoupled weight decay: the decay is applied to the weights directly, not through the gradient.",
-                 r"w \leftarrow w - \eta \left(\frac{\hat m}{\sqrt{\hat v} + \epsilon} + \lambda w\right)",
-                 ParamSet((Param("lr", "float", 0.001, _LR.help, 1e-6, 10.0, log=True),
-                           Param("weight_decay", "float", 0.01, "Decoupled decay λ.", 0.0, 1.0)))),
-    OptimizerDef("RMSprop", "Divides each step by a running root-mean-square of recent gradients.",
-                 r"v \leftarrow \alpha v + (1-\alpha) g^2,\quad w \leftarrow w - \eta \frac{g}{\sqrt{v} + \epsilon}",
-                 ParamSet((_LR, Param("alpha", "float", 0.99, "Smoothing α of the squared-gradient average.", 0.5, 0.9999),
-                           Param("momentum", "float", 0.0, "Momentum μ.", 0.0, 0.99, step=0.01), _WD))),
-    OptimizerDef("Adagrad", "Step sizes shrink for weights that have already received large gradients.",
-                 r"G \leftarrow G + g^2,\quad w \leftarrow w - \eta \frac{g}{\sqrt{G} + \epsilon}",
+    OptimizerDef("SGD", r"v \leftarrow \mu v + \nabla L,\quad w \leftarrow w - \eta v",
+                 ParamSet((_LR, Param("momentum", "float", 0.0, "optimizers.param.momentum", 0.0, 0.99, step=0.01),
+                           Param("nesterov", "bool", False, "optimizers.param.nesterov"), _WD))),
+    OptimizerDef("Adam", r"w \leftarrow w - \eta \frac{\hat m}{\sqrt{\hat v} + \epsilon}", ParamSet((_ADAM_LR, _WD))),
+    OptimizerDef("AdamW", r"w \leftarrow w - \eta \left(\frac{\hat m}{\sqrt{\hat v} + \epsilon} + \lambda w\right)",
+                 ParamSet((_ADAM_LR, Param("weight_decay", "float", 0.01, "optimizers.param.decoupled_decay", 0.0, 1.0)))),
+    OptimizerDef("RMSprop", r"v \leftarrow \alpha v + (1-\alpha) g^2,\quad w \leftarrow w - \eta \frac{g}{\sqrt{v} + \epsilon}",
+                 ParamSet((_LR, Param("alpha", "float", 0.99, "optimizers.param.alpha", 0.5, 0.9999),
+                           Param("momentum", "float", 0.0, "optimizers.param.momentum", 0.0, 0.99, step=0.01), _WD))),
+    OptimizerDef("Adagrad", r"G \leftarrow G + g^2,\quad w \leftarrow w - \eta \frac{g}{\sqrt{G} + \epsilon}",
                  ParamSet((_LR, _WD))),
 )}
 
 
-def optimizer_problem(opt_type: str, args: dict) -> str | None:
+def optimizer_problem(opt_type: str, args: dict) -> Msg | None:
     """Combinations PyTorch rejects, as a sentence."""
     if opt_type == "SGD" and args.get("nesterov") and not args.get("momentum"):
-        return "nesterov needs momentum above 0 — set momentum (e.g. 0.9) or turn nesterov off"
+        return msg("optimizers.problem.nesterov")
     return None
 
 
@@ -54,17 +52,17 @@ def make_optimizer(opt_type: str, args: dict, parameters) -> torch.optim.Optimiz
 
 
 TRAINING_PARAMS = ParamSet((
-    Param("epochs", "int", 20, "Passes over the training data.", 1, 1000),
-    Param("batch_size", "int", 32, "Samples per gradient step (a mini-batch).", 1, 4096),
-    Param("seed", "int", 0, "Random seed for weights and shuffling: same seed, same curve.", 0, 2**31 - 1),
-    Param("lr_schedule", "choice", "constant", "How the learning rate changes over epochs.", choices=("constant", "step", "cosine")),
-    Param("warmup_epochs", "int", 0, "Epochs over which the learning rate ramps up linearly from near 0.", 0, 100),
-    Param("step_size", "int", 10, "Step schedule: multiply the rate by gamma every step_size epochs.", 1, 1000),
-    Param("gamma", "float", 0.5, "Step schedule: the factor applied every step_size epochs.", 0.01, 1.0),
-    Param("grad_clip", "float", None, "Clip the total gradient norm to this value (empty = off).", 0.001, 100.0, optional=True),
-    Param("l1", "float", 0.0, "L1 penalty λ₁·Σ|w| added to the loss (pushes weights to exactly 0).", 0.0, 1.0),
-    Param("l2", "float", 0.0, "L2 penalty λ₂·Σw² added to the loss (keeps weights small).", 0.0, 1.0),
-    Param("max_seconds", "float", 300.0, "Wall-time budget: training stops itself after this long.", 1.0, 3600.0),
+    Param("epochs", "int", 20, "optimizers.training.epochs", 1, 1000),
+    Param("batch_size", "int", 32, "optimizers.training.batch_size", 1, 4096),
+    Param("seed", "int", 0, "optimizers.training.seed", 0, 2**31 - 1),
+    Param("lr_schedule", "choice", "constant", "optimizers.training.lr_schedule", choices=("constant", "step", "cosine")),
+    Param("warmup_epochs", "int", 0, "optimizers.training.warmup_epochs", 0, 100),
+    Param("step_size", "int", 10, "optimizers.training.step_size", 1, 1000),
+    Param("gamma", "float", 0.5, "optimizers.training.gamma", 0.01, 1.0),
+    Param("grad_clip", "float", None, "optimizers.training.grad_clip", 0.001, 100.0, optional=True),
+    Param("l1", "float", 0.0, "optimizers.training.l1", 0.0, 1.0),
+    Param("l2", "float", 0.0, "optimizers.training.l2", 0.0, 1.0),
+    Param("max_seconds", "float", 300.0, "optimizers.training.max_seconds", 1.0, 3600.0),
 ))
 
 

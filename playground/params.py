@@ -1,62 +1,74 @@
-"""Typed parameter declarations shared by every registry (layers, datasets, losses, optimizers).
+"""Typed parameter declarations shared by every registry (layers, datasets, losses, optimizers, training).
 
-A `Param` is what the validator checks and what the UI turns into a widget: one entry, two readers.
+A `Param` is what the spec's pydantic models validate with and what the UI turns into a widget: one entry,
+two readers. Its `help` is a catalog key; every refusal is a `Msg` naming the parameter and what it got.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
+
+from playground.i18n import Msg, msg, t
 
 Kind = Literal["int", "float", "bool", "choice", "int_list"]
+_TYPES = {"int": int, "float": float, "bool": bool, "int_list": list[int]}
 
 
 @dataclass(frozen=True)
 class Param:
-    """One argument: its kind, default, range or choices, and a one-line help text."""
+    """One argument: its kind, default, range or choices, and the catalog key of its one-line help."""
 
     name: str
     kind: Kind
     default: Any
-    help: str = ""
+    help: str = ""  # catalog key
     min: float | None = None
     max: float | None = None
     choices: tuple[Any, ...] = ()
-    log: bool = False  # a log-scale slider suits learning rates and decays
-    optional: bool = False  # None is allowed (e.g. LR schedule's step_size)
+    log: bool = False  # a log-scale input suits learning rates and decays
+    optional: bool = False  # None (empty) is allowed, e.g. a pooling stride or gradient clipping
     step: float | None = None
 
-    def check(self, value: Any) -> str | None:
-        """Return a sentence saying what is wrong with `value`, or None when it is acceptable."""
-        if value is None and self.optional:
-            return None
+    @property
+    def help_text(self) -> str:
+        return t(self.help) if self.help else ""
+
+    def check(self, value: Any) -> Msg | None:
+        """A sentence saying what is wrong with `value`, or None when it is acceptable as it is."""
+        if value is None:
+            return None if self.optional else msg("spec.param.needs_value", name=self.name)
         if self.kind == "bool":
-            return None if isinstance(value, bool) else f"{self.name} must be true or false (got {_show(value)})"
+            return None if isinstance(value, bool) else msg("spec.param.bool", name=self.name, got=show(value))
         if self.kind == "choice":
             if value in self.choices:
                 return None
-            opts = ", ".join(str(c) for c in self.choices)
-            return f"{self.name} must be one of {opts} (got {_show(value)})"
+            return msg("spec.param.choice", name=self.name, options=", ".join(map(str, self.choices)), got=show(value))
         if self.kind == "int_list":
-            if not isinstance(value, list) or not value or len(value) > 4:
-                return f"{self.name} must be a list of 1 to 4 whole numbers (got {_show(value)})"
-            for v in value:
-                if isinstance(v, bool) or not isinstance(v, int) or (v < 1 and v != -1):
-                    return f"{self.name} entries must be positive whole numbers or -1 (got {_show(v)})"
-            if value.count(-1) > 1:
-                return f"{self.name} may contain -1 at most once"
-            return None
+            return self._check_list(value)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            what = "a whole number" if self.kind == "int" else "a number"
-            return f"{self.name} must be {what} (got {_show(value)})"
+            return msg("spec.param.whole_number" if self.kind == "int" else "spec.param.number", name=self.name, got=show(value))
         if isinstance(value, float) and not math.isfinite(value):
-            return f"{self.name} must be a finite number (got {value})"
-        if self.kind == "int" and not isinstance(value, int) and not float(value).is_integer():
-            return f"{self.name} must be a whole number (got {_show(value)})"
+            return msg("spec.param.finite", name=self.name, got=show(value))
+        if self.kind == "int" and not float(value).is_integer():
+            return msg("spec.param.whole_number", name=self.name, got=show(value))
         if self.min is not None and value < self.min:
-            return f"{self.name} must be at least {_num(self.min)} (got {_num(value)})"
+            return msg("spec.param.at_least", name=self.name, min=number(self.min), got=number(value))
         if self.max is not None and value > self.max:
-            return f"{self.name} must be at most {_num(self.max)} (got {_num(value)})"
+            return msg("spec.param.at_most", name=self.name, max=number(self.max), got=number(value))
+        return None
+
+    def _check_list(self, value: Any) -> Msg | None:
+        if not isinstance(value, list) or not 1 <= len(value) <= 4:
+            return msg("spec.param.int_list", name=self.name, got=show(value))
+        for v in value:
+            if isinstance(v, bool) or not isinstance(v, int) or (v < 1 and v != -1):
+                return msg("spec.param.int_list_entry", name=self.name, got=show(v))
+        if value.count(-1) > 1:
+            return msg("spec.param.int_list_inferred", name=self.name)
         return None
 
     def coerce(self, value: Any) -> Any:
@@ -67,27 +79,43 @@ class Param:
             return float(value)
         return value
 
+    def validate(self, value: Any) -> Any:
+        """The pydantic validator: the coerced value, or a refusal whose type is the catalog key."""
+        problem = self.check(value)
+        if problem is not None:
+            raise PydanticCustomError(problem.key, problem.key, problem.kwargs)
+        return self.coerce(value)
 
-def _num(v: float) -> str:
+    def annotation(self) -> Any:
+        """The pydantic type of this parameter: our own check first, then the plain Python type."""
+        base = Literal[self.choices] if self.kind == "choice" else _TYPES[self.kind]
+        if self.optional:
+            base = base | None
+        return Annotated[base, BeforeValidator(self.validate)]
+
+
+def number(v: float) -> str:
+    """A number as a learner writes it: 1, 0.5, 1e-06."""
     if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
         return str(int(v))
-    return f"{v:g}"
+    return f"{v:g}" if isinstance(v, float) else str(v)
 
 
-def _show(v: Any) -> str:
-    if isinstance(v, str):
-        return repr(v)
+def show(v: Any, limit: int = 40) -> str:
+    """A value from a spec as JSON writes it, shortened: never more than `limit` characters of user text."""
     if isinstance(v, bool):
         return "true" if v else "false"
     if v is None:
         return "null"
+    if isinstance(v, float) and math.isfinite(v):
+        return number(v)
     text = repr(v)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 @dataclass(frozen=True)
 class ParamSet:
-    """An ordered set of parameters; validates a dict of arguments against them."""
+    """An ordered set of parameters (a registry entry's arguments)."""
 
     params: tuple[Param, ...] = field(default_factory=tuple)
 
@@ -106,18 +134,19 @@ class ParamSet:
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}
 
-    def resolve(self, args: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-        """Merge `args` over the defaults; return (values, problems) with one sentence per problem."""
-        problems: list[str] = []
+    def fields(self) -> dict[str, Any]:
+        """pydantic field definitions (`create_model` style): each parameter with its default."""
+        return {p.name: (p.annotation(), p.default) for p in self.params}
+
+    def resolve(self, args: dict[str, Any]) -> tuple[dict[str, Any], list[Msg]]:
+        """Merge `args` over the defaults; return (values, problems) for callers outside a spec (tests, lessons)."""
+        problems: list[Msg] = []
         values = self.defaults()
         for key, value in args.items():
             p = self.get(key)
             if p is None:
-                known = ", ".join(self.names()) or "none"
-                problems.append(f"unknown argument {key!r} (known: {known})")
-                continue
-            err = p.check(value)
-            if err:
+                problems.append(msg("spec.param.unknown", name=repr(key), known=", ".join(self.names()) or "—"))
+            elif (err := p.check(value)) is not None:
                 problems.append(err)
             else:
                 values[key] = p.coerce(value)

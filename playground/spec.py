@@ -1,7 +1,9 @@
-"""The spec: one JSON document describing dataset, layers, loss, optimizer and training.
+"""The spec: one JSON document describing dataset, layers, loss, optimizer and training, typed at the door.
 
-`parse_spec` reads untrusted text (limits first), `analyze` checks everything and infers shapes with
-PyTorch on the meta device, and reports every problem as one sentence naming its place and the fix.
+Every spec — from a link, an upload, the CLI or a template — enters through `parse_spec` (text) or
+`from_data` (parsed JSON): limits are checked before any work, then pydantic models built from the
+registries turn it into a frozen `Spec`, or raise `SpecError` with one sentence per problem naming the field.
+Nothing else reads a spec's raw JSON.
 """
 from __future__ import annotations
 
@@ -10,28 +12,26 @@ import binascii
 import difflib
 import json
 import zlib
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, Union
 
-import torch
-from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationError
-from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
+from pydantic_core import PydanticCustomError
 
-from playground import modules
-from playground.datasets import DATASETS, Dataset, DatasetError, load_dataset
-from playground.layers import LAYERS, Call, Need, format_shape
-from playground.losses import LOSSES, required_outputs, task_problem
-from playground.optimizers import OPTIMIZERS, TRAINING_PARAMS, optimizer_problem
+from playground.datasets import DATASETS, UPLOAD
+from playground.i18n import Msg, msg
+from playground.layers import LAYERS
+from playground.losses import LOSSES
+from playground.optimizers import OPTIMIZERS, TRAINING_PARAMS
+from playground.params import ParamSet, show
 
 MAX_SPEC_BYTES = 1_000_000
-MAX_DEPTH = 8
+MAX_DEPTH = 24  # JSON nesting: objects and lists together (a layer inside a Residual is two levels deeper)
+MAX_RESIDUAL_DEPTH = 4
 MAX_LAYERS = 200
-MAX_PARAMS = 5_000_000
-SEQUENCE_TASKS = ("token_classification", "next_token")
-UPLOAD = "upload"  # the dataset name of a user's CSV file, passed to analyze() as a Dataset
-
-NAMESPACE = {"nn": nn, **{k: getattr(modules, k) for k in dir(modules) if isinstance(getattr(modules, k), type)}}
+MAX_NAME = 200
+MAX_DESCRIPTION = 2_000
+SECTIONS = ("name", "description", "version", "dataset", "layers", "loss", "optimizer", "training")
 
 
 @dataclass
@@ -39,9 +39,13 @@ class Problem:
     """One thing wrong with a spec: a full sentence, where it is, and an optional one-click fix."""
 
     where: str  # "layers[3]", "layers[2].layers[0]", "loss", "optimizer", "dataset", "training", "spec"
-    message: str
+    msg: Msg
     path: tuple[int, ...] | None = None  # the layer's position when the problem belongs to a layer
-    fix: dict[str, Any] | None = None
+    fix: dict[str, Any] | None = None  # {"label": Msg, "op": ..., ...}
+
+    @property
+    def message(self) -> str:
+        return str(self.msg)
 
     def __str__(self) -> str:
         return self.message
@@ -52,412 +56,304 @@ class SpecError(ValueError):
 
     def __init__(self, problems: list[Problem]):
         self.problems = problems
-        super().__init__(problems[0].message if problems else "invalid spec")
+        super().__init__(problems[0].msg.key if problems else "invalid spec")
+
+    def __str__(self) -> str:
+        return self.problems[0].message if self.problems else "invalid spec"
 
 
-# ---------------------------------------------------------------- reading untrusted text
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not a number JSON allows")
+def layer_index(path: tuple[int, ...]) -> str:
+    """How a layer is numbered on its card and in every message: '3', or '2.1' inside a Residual."""
+    return ".".join(map(str, path))
 
 
-def parse_spec(text: str | bytes) -> dict[str, Any]:
-    """Parse spec text with size and depth limits; raise SpecError with one sentence when it is not usable."""
-    size = len(text.encode() if isinstance(text, str) else text)
-    if size > MAX_SPEC_BYTES:
-        raise SpecError([Problem("spec", f"spec: the file is {size / 1e6:.1f} MB; the limit is 1 MB")])
+def where(path: tuple[int, ...]) -> str:
+    return ".".join(f"layers[{i}]" for i in path)
+
+
+def layer_place(path: tuple[int, ...], ltype: str | None) -> Msg:
+    if ltype is None:
+        return msg("spec.place.layer_untyped", index=layer_index(path))
+    return msg("spec.place.layer", index=layer_index(path), type=ltype)
+
+
+def at(place: Msg, problem: Msg) -> Msg:
+    """'layer 3 (Linear): out_features must be at least 1 (got 0)'."""
+    return msg("spec.at", place=place, problem=problem)
+
+
+# ---------------------------------------------------------------- the typed document
+class Entry(BaseModel):
+    """A typed section: a layer, the dataset, the loss or the optimizer (its kind plus its arguments)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def args(self) -> dict[str, Any]:
+        """The arguments with defaults filled in (everything but the kind, and a Residual's inner layers)."""
+        return self.model_dump(exclude={"type", "name", "layers"})
+
+
+def _entry(tag: str, value: str, params: ParamSet, **extra: Any) -> type[Entry]:
+    fields = {tag: (Literal[value], ...), **params.fields(), **extra}
+    return create_model(f"{value}_{tag}", __base__=Entry, **fields)
+
+
+def _union(models: list[type[Entry]], tag: str) -> Any:
+    return Annotated[Union[tuple(models)], Field(discriminator=tag)]
+
+
+_layer_models = [_entry("type", d.type, d.params) for d in LAYERS.values() if not d.has_inner]
+_residual = [_entry("type", d.type, d.params, layers=(Annotated[list["Layer"], Field(min_length=1)], ...))
+             for d in LAYERS.values() if d.has_inner]
+Layer = _union(_layer_models + _residual, "type")
+for _m in _residual:
+    _m.model_rebuild(_types_namespace={"Layer": Layer})
+DatasetChoice = _union([_entry("name", n, d.params) for n, d in DATASETS.items()] + [_entry("name", UPLOAD, ParamSet())], "name")
+LossChoice = _union([_entry("type", n, d.params) for n, d in LOSSES.items()], "type")
+OptimizerChoice = _union([_entry("type", n, d.params) for n, d in OPTIMIZERS.items()], "type")
+Training = create_model("Training", __base__=Entry, **TRAINING_PARAMS.fields())
+
+
+def _text(limit: int):
+    def check(value: Any) -> Any:
+        if not isinstance(value, str) or len(value) > limit:
+            raise PydanticCustomError("spec.error.text", "", {"limit": limit, "got": show(value)})
+        return value
+
+    return BeforeValidator(check)
+
+
+def _version(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or (isinstance(value, str) and len(value) > 40):
+        raise PydanticCustomError("spec.error.version", "", {"got": show(value)})
+    return value
+
+
+class Spec(BaseModel):
+    """The whole model as one validated, frozen document."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: Annotated[str | None, _text(MAX_NAME)] = None
+    description: Annotated[str | None, _text(MAX_DESCRIPTION)] = None
+    version: Annotated[str | int | None, BeforeValidator(_version)] = None
+    dataset: DatasetChoice
+    layers: list[Layer]
+    loss: LossChoice | None = None
+    optimizer: OptimizerChoice | None = None
+    training: Training = Field(default_factory=Training)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document: what the user and the app wrote, nothing more (defaults stay implicit)."""
+        return self.model_dump(mode="json", exclude_unset=True, exclude_none=False)
+
+    def key(self) -> str:
+        """A canonical text of the document: equal specs, equal keys."""
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+
+# ---------------------------------------------------------------- reading untrusted input
+def parse_spec(text: str | bytes) -> Spec:
+    """Parse spec text: size and nesting limits first, then JSON, then the typed document."""
+    data = text.encode() if isinstance(text, str) else bytes(text)
+    if len(data) > MAX_SPEC_BYTES:
+        raise _error("spec.error.too_big", size=f"{len(data) / 1e6:.1f}")
+    if _nesting(data) > MAX_DEPTH:
+        raise _error("spec.error.too_deep", depth=MAX_DEPTH)
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        doc = json.loads(data, parse_constant=_reject_constant)
     except UnicodeDecodeError:
-        raise SpecError([Problem("spec", "spec: the file is not UTF-8 text — upload a .json spec")]) from None
+        raise _error("spec.error.not_utf8") from None
     except json.JSONDecodeError as e:
-        raise SpecError([Problem("spec", f"spec: not valid JSON — {e.msg} at line {e.lineno}, column {e.colno}")]) from None
-    except ValueError as e:
-        raise SpecError([Problem("spec", f"spec: {e} (NaN and Infinity are not allowed)")]) from None
-    except RecursionError:
-        raise SpecError([Problem("spec", f"spec: nested more than {MAX_DEPTH} levels deep")]) from None
-    if not isinstance(data, dict):
-        raise SpecError([Problem("spec", "spec: must be a JSON object {…} with dataset, layers, loss, optimizer and training")])
-    if _depth(data) > MAX_DEPTH:
-        raise SpecError([Problem("spec", f"spec: nested more than {MAX_DEPTH} levels deep — flatten nested Residual blocks")])
-    return data
+        raise _error("spec.error.not_json", reason=e.msg, line=e.lineno, column=e.colno) from None
+    except ValueError:
+        raise _error("spec.error.nan") from None
+    return from_data(doc)
 
 
-def _depth(value: Any) -> int:
-    if isinstance(value, dict):
-        return 1 + max((_depth(v) for v in value.values()), default=0)
-    if isinstance(value, list):
-        return 1 + max((_depth(v) for v in value), default=0)
-    return 0
+def _reject_constant(name: str):
+    raise ValueError(name)
 
 
-def encode_link(spec: dict[str, Any]) -> str:
+def _nesting(data: bytes) -> int:
+    """The deepest nesting of objects and lists, counted without parsing (so no recursion can overflow)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in data:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+def from_data(doc: Any) -> Spec:
+    """The typed spec for parsed JSON (a link, a file, a template); raises SpecError naming each bad field."""
+    if not isinstance(doc, dict):
+        raise _error("spec.error.not_object")
+    count, depth = _count_layers(doc.get("layers"))
+    if depth > MAX_RESIDUAL_DEPTH:
+        raise SpecError([Problem("layers", at(msg("spec.place.section", section="layers"),
+                                              msg("spec.error.residual_depth", limit=MAX_RESIDUAL_DEPTH)))])
+    if count > MAX_LAYERS:
+        raise SpecError([Problem("layers", at(msg("spec.place.section", section="layers"),
+                                              msg("spec.error.too_many_layers", count=count, limit=MAX_LAYERS)))])
+    try:
+        return Spec.model_validate(doc)
+    except ValidationError as e:
+        raise SpecError([_problem(err, doc) for err in e.errors(include_url=False)]) from None
+
+
+def _count_layers(layers: Any) -> tuple[int, int]:
+    """How many layers, nested ones included, and how deep Residuals nest (iteratively)."""
+    count = depth = 0
+    stack = [(layers, 0)]
+    while stack:
+        items, level = stack.pop()
+        if not isinstance(items, list):
+            continue
+        for layer in items:
+            count += 1
+            if isinstance(layer, dict) and isinstance(layer.get("layers"), list):
+                depth = max(depth, level + 1)
+                stack.append((layer["layers"], level + 1))
+    return count, depth
+
+
+def _error(key: str, **kwargs: Any) -> SpecError:
+    return SpecError([Problem("spec", at(msg("spec.place.spec"), msg(key, **kwargs)))])
+
+
+# ---------------------------------------------------------------- pydantic's errors as sentences
+_EXAMPLES = {
+    "dataset": '{"name": "spiral"}', "loss": '{"type": "CrossEntropyLoss"}', "optimizer": '{"type": "Adam", "lr": 0.01}',
+    "training": '{"epochs": 20}', "layer": '{"type": "Linear", "out_features": 10}',
+}
+_KINDS = {"dataset": list(DATASETS), "loss": list(LOSSES), "optimizer": list(OPTIMIZERS), "layer": list(LAYERS)}
+
+
+def _problem(err: dict[str, Any], doc: dict[str, Any]) -> Problem:
+    loc = list(err["loc"])
+    section = str(loc.pop(0)) if loc else "spec"
+    if section == "layers" and loc:
+        path, ltype = [], None
+        while loc and isinstance(loc[0], int):
+            path.append(loc.pop(0))
+            ltype = loc.pop(0) if loc and isinstance(loc[0], str) and loc[0] in LAYERS else None
+            if loc and loc[0] == "layers" and len(loc) > 1:
+                loc.pop(0)
+        path = tuple(path)
+        ltype = ltype or _raw_type(doc, path)
+        return Problem(where(path), at(layer_place(path, ltype), _sentence(err, loc, "layer", ltype)), path)
+    if section in ("dataset", "loss", "optimizer") and loc and isinstance(loc[0], str) and loc[0] in _KINDS[section]:
+        kind = loc.pop(0)
+        place = msg("spec.place.entry", section=section, kind=kind)
+        return Problem(section, at(place, _sentence(err, loc, section, kind)))
+    if section not in SECTIONS:
+        near = difflib.get_close_matches(section, SECTIONS, n=1)
+        hint = msg("spec.error.did_you_mean", name=near[0]) if near else msg("spec.error.remove_it")
+        return Problem("spec", at(msg("spec.place.spec"), msg("spec.error.unknown_key", name=show(section), hint=hint)))
+    return Problem(section if section in SECTIONS else "spec", at(msg("spec.place.section", section=section), _sentence(err, loc, section, None)))
+
+
+def _raw_type(doc: dict[str, Any], path: tuple[int, ...]) -> str | None:
+    """The type the raw document gives a layer (when the typed path did not carry it)."""
+    node: Any = doc
+    for i in path:
+        node = node.get("layers") if isinstance(node, dict) else None
+        node = node[i] if isinstance(node, list) and i < len(node) else None
+    value = node.get("type") if isinstance(node, dict) else None
+    return value if isinstance(value, str) and value in LAYERS else None
+
+
+def _sentence(err: dict[str, Any], loc: list, section: str, kind: str | None) -> Msg:
+    """What is wrong, for one pydantic error, in our words."""
+    kind_of = "layer" if section == "layers" else section
+    etype, ctx, field = err["type"], err.get("ctx") or {}, (str(loc[0]) if loc else None)
+    if etype.startswith("spec."):
+        return msg(etype, **ctx)
+    if etype == "extra_forbidden" and field is not None:
+        known = _known_args(section, kind)
+        return msg("spec.error.unknown_argument", name=show(field), known=", ".join(known) or "—")
+    if etype in ("union_tag_invalid", "union_tag_not_found"):
+        return _unknown_kind(kind_of, ctx.get("tag") if etype == "union_tag_invalid" else None)
+    if field == "layers" and kind is not None:
+        return msg("spec.error.residual_layers")
+    if etype == "missing" and section in ("dataset", "layers") and field is None:
+        return msg("spec.error.missing_section")
+    if section == "layers" and field is None:
+        return msg("spec.error.layers_list")
+    if field is None:
+        return msg("spec.error.section_object", example=_EXAMPLES.get(kind_of, "{}"))
+    return msg("spec.error.value", name=field, got=show(err.get("input")))
+
+
+def _unknown_kind(kind_of: str, tag: Any) -> Msg:
+    options = _KINDS[kind_of]
+    if not isinstance(tag, str):
+        if kind_of == "layer":
+            return msg("spec.error.layer_object", example=_EXAMPLES["layer"])
+        return msg("spec.error.missing_tag", tag="name" if kind_of == "dataset" else "type", options=", ".join(options))
+    near = difflib.get_close_matches(tag, options, n=1)
+    hint = msg("spec.error.did_you_mean", name=near[0]) if near else msg("spec.error.choose_from", options=", ".join(options))
+    return msg(f"spec.error.unknown_{kind_of}", got=show(tag), hint=hint)
+
+
+def _known_args(section: str, kind: str | None) -> list[str]:
+    if section == "training":
+        return TRAINING_PARAMS.names()
+    registry = {"layer": LAYERS, "dataset": DATASETS, "loss": LOSSES, "optimizer": OPTIMIZERS}.get(section, {})
+    entry = registry.get(kind) if kind else None
+    names = entry.params.names() if entry is not None else []
+    return names + (["layers"] if section == "layer" and kind and LAYERS[kind].has_inner else [])
+
+
+# ---------------------------------------------------------------- share links
+def encode_link(spec: Spec) -> str:
     """The compact `?spec=` value: 'z.' + URL-safe base64 of zlib-compressed JSON."""
-    raw = json.dumps(spec, separators=(",", ":")).encode()
+    raw = json.dumps(spec.to_dict(), separators=(",", ":")).encode()
     return "z." + base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode().rstrip("=")
 
 
-def decode_link(value: str) -> dict[str, Any]:
+def decode_link(value: str) -> Spec:
     """Read a `?spec=` value: plain URL-safe base64 of the JSON text (padding optional) or our 'z.' form."""
     compressed = value.startswith("z.")
     body = value[2:] if compressed else value
     if len(body) > MAX_SPEC_BYTES * 2:
-        raise SpecError([Problem("spec", "link: the spec in the link is longer than 1 MB")])
-    damaged = SpecError([Problem("spec", "link: the spec in the link is damaged (not valid base64) — showing the default model")])
+        raise _link_error("spec.error.too_big", size=f"{len(body) / 1e6:.1f}")
     try:
         raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
         if compressed:
             inflater = zlib.decompressobj()
-            raw = inflater.decompress(raw, MAX_SPEC_BYTES + 1)
+            raw = inflater.decompress(raw, MAX_SPEC_BYTES + 1)  # a zlib bomb stops here, after at most 1 MB
             too_long = len(raw) > MAX_SPEC_BYTES or bool(inflater.unconsumed_tail)
-            truncated = not too_long and not inflater.eof
-        raw.decode("utf-8")
+            complete = inflater.eof
     except (binascii.Error, ValueError, zlib.error):
-        raise damaged from None
-    if compressed and too_long:  # a zlib bomb stops here, after inflating at most 1 MB
-        raise SpecError([Problem("spec", "link: the spec in the link is longer than 1 MB")])
-    if compressed and truncated:
-        raise damaged
+        raise _link_error("spec.error.link_damaged") from None
+    if compressed and too_long:
+        raise _link_error("spec.error.too_big", size="> 1")
+    if compressed and not complete:
+        raise _link_error("spec.error.link_damaged")
     try:
         return parse_spec(raw)
     except SpecError as e:
-        raise SpecError([Problem("spec", "link: " + e.problems[0].message.removeprefix("spec: "))]) from None
+        first = e.problems[0]
+        if first.where == "spec":  # the link's text itself: say it is the link
+            raise _link_error(first.msg.kwargs["problem"].key, **first.msg.kwargs["problem"].kwargs) from None
+        raise
 
 
-# ---------------------------------------------------------------- the document skeleton (pydantic)
-class _Doc(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: StrictStr | None = None
-    description: StrictStr | None = None
-    version: StrictStr | StrictInt | None = None
-    dataset: dict[str, Any]
-    layers: list[Any]
-    loss: dict[str, Any] | None = None
-    optimizer: dict[str, Any] | None = None
-    training: dict[str, Any] | None = None
-
-
-def _skeleton_problems(data: dict[str, Any]) -> list[Problem]:
-    try:
-        _Doc.model_validate(data)
-    except ValidationError as e:
-        out = []
-        for err in e.errors():
-            key = str(err["loc"][0]) if err["loc"] else "spec"
-            if err["type"] == "extra_forbidden":
-                near = difflib.get_close_matches(key, list(_Doc.model_fields), n=1)
-                hint = f" — did you mean '{near[0]}'?" if near else " — remove it"
-                out.append(Problem("spec", f"spec: unknown key {key!r}{hint}"))
-            elif err["type"] == "missing":
-                out.append(Problem(key, f"{key}: missing — every spec needs 'dataset' and 'layers'"))
-            else:
-                want = {"dataset": "an object like {\"name\": \"spiral\"}", "layers": "a list of layers",
-                        "loss": "an object like {\"type\": \"CrossEntropyLoss\"}",
-                        "optimizer": "an object like {\"type\": \"Adam\", \"lr\": 0.01}",
-                        "training": "an object like {\"epochs\": 20}"}.get(key, "text")
-                out.append(Problem(key, f"{key}: must be {want}"))
-        return out
-    return []
-
-
-# ---------------------------------------------------------------- analysis
-@dataclass
-class LayerInfo:
-    path: tuple[int, ...]
-    type: str
-    args: dict[str, Any]  # resolved: defaults filled in
-    in_shape: tuple[int, ...]
-    out_shape: tuple[int, ...]
-    params: int
-    macs: int  # multiply-adds per sample, counted by PyTorch's FlopCounterMode
-    call: Call
-    children: list["LayerInfo"] = field(default_factory=list)
-
-    @property
-    def where(self) -> str:
-        return _where(self.path)
-
-
-@dataclass
-class Analysis:
-    spec: dict[str, Any]
-    dataset: Dataset | None
-    layers: list[LayerInfo]
-    problems: list[Problem]
-    warnings: list[Problem]
-    loss: dict[str, Any]  # {"type": ..., **resolved args}
-    optimizer: dict[str, Any]
-    training: dict[str, Any]
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    @property
-    def total_params(self) -> int:
-        return sum(i.params for i in self.layers)
-
-    @property
-    def total_macs(self) -> int:
-        return sum(i.macs for i in self.layers)
-
-    @property
-    def output_shape(self) -> tuple[int, ...] | None:
-        return self.layers[-1].out_shape if self.layers and self.ok else None
-
-    def problems_at(self, path: tuple[int, ...]) -> list[Problem]:
-        return [p for p in self.problems + self.warnings if p.path == path]
-
-    def raise_if_invalid(self) -> "Analysis":
-        if self.problems:
-            raise SpecError(self.problems)
-        return self
-
-
-def _where(path: tuple[int, ...]) -> str:
-    return ".".join(f"layers[{i}]" for i in path)
-
-
-def default_loss(task: str) -> dict[str, Any]:
-    return {"type": "MSELoss"} if task == "regression" else {"type": "CrossEntropyLoss"}
-
-
-def analyze(spec: dict[str, Any], dataset: Dataset | None = None) -> Analysis:
-    """Check a parsed spec completely; never raises for bad input. Pass `dataset` for uploaded data."""
-    problems: list[Problem] = _skeleton_problems(spec) if isinstance(spec, dict) else [Problem("spec", "spec: must be a JSON object")]
-    warnings: list[Problem] = []
-    if not isinstance(spec, dict):
-        return Analysis(spec, None, [], problems, warnings, {}, {}, {})
-    if dataset is None and isinstance(spec.get("dataset"), dict):
-        dataset = _load_dataset(spec["dataset"], problems)
-    training = _section(spec.get("training") or {}, "training", TRAINING_PARAMS, problems)
-    loss = _typed(spec.get("loss") or default_loss(dataset.task if dataset else "multiclass"), "loss", LOSSES, problems)
-    optimizer = _typed(spec.get("optimizer") or {"type": "Adam"}, "optimizer", OPTIMIZERS, problems)
-    if optimizer.get("type") in OPTIMIZERS and (msg := optimizer_problem(optimizer["type"], optimizer)):
-        problems.append(Problem("optimizer", f"optimizer ({optimizer['type']}): {msg}"))
-    raw_layers = spec.get("layers") if isinstance(spec.get("layers"), list) else []
-    count = _count_layers(raw_layers)
-    if count > MAX_LAYERS:
-        problems.append(Problem("layers", f"layers: the model has {count} layers; the limit is {MAX_LAYERS}"))
-        raw_layers = []
-    if not raw_layers and isinstance(spec.get("layers"), list) and count == 0:
-        problems.append(Problem("layers", "layers: the model has no layers — add at least a Linear output layer"))
-    shape = dataset.input_shape if dataset else None
-    kind = dataset.input_kind if dataset else "float"
-    vocab = dataset.vocab_size if dataset else None
-    infos, out_shape = _walk(raw_layers, (), shape, kind, vocab, problems, dataset.task if dataset else None)
-    if dataset is not None and out_shape is not None and infos and loss.get("type") in LOSSES:
-        _check_output(infos, out_shape, dataset, loss, problems, warnings)
-    total = sum(i.params for i in infos)
-    if total > MAX_PARAMS:
-        problems.append(Problem("layers", f"layers: the model has {total:,} parameters; the limit is {MAX_PARAMS:,} — use fewer or smaller layers"))
-    if dataset is not None and not problems and training.get("batch_size", 0) > dataset.n_train:
-        warnings.append(Problem("training", f"training: batch_size {training['batch_size']} is larger than the {dataset.n_train} training samples; each epoch is one full batch"))
-    return Analysis(spec, dataset, infos, problems, warnings, loss, optimizer, training)
-
-
-def validate(spec: dict[str, Any], dataset: Dataset | None = None) -> Analysis:
-    """Like analyze, but raise SpecError when anything is wrong."""
-    return analyze(spec, dataset).raise_if_invalid()
-
-
-def _load_dataset(section: dict[str, Any], problems: list[Problem]) -> Dataset | None:
-    name = section.get("name")
-    if not isinstance(name, str):
-        problems.append(Problem("dataset", f"dataset: needs a 'name', one of {', '.join(DATASETS)}"))
-        return None
-    if name == UPLOAD:
-        problems.append(Problem("dataset", "dataset (upload): this spec uses an uploaded CSV file, which a link or spec file cannot carry — upload the CSV again on the Build page"))
-        return None
-    if name not in DATASETS:
-        near = difflib.get_close_matches(name, list(DATASETS), n=1)
-        hint = f" — did you mean '{near[0]}'?" if near else f" (choose from {', '.join(DATASETS)})"
-        problems.append(Problem("dataset", f"dataset: unknown name {name!r}{hint}"))
-        return None
-    options = {k: v for k, v in section.items() if k != "name"}
-    values, errs = DATASETS[name].params.resolve(options)
-    if errs:
-        problems.extend(Problem("dataset", f"dataset ({name}): {e}") for e in errs)
-        return None
-    try:
-        return load_dataset(name, **values)
-    except DatasetError as e:
-        problems.append(Problem("dataset", f"dataset ({name}): {e}"))
-        return None
-
-
-def _section(raw: dict[str, Any], where: str, params, problems: list[Problem]) -> dict[str, Any]:
-    values, errs = params.resolve(raw if isinstance(raw, dict) else {})
-    problems.extend(Problem(where, f"{where}: {e}") for e in errs)
-    return values
-
-
-def _typed(raw: dict[str, Any], where: str, registry: dict, problems: list[Problem]) -> dict[str, Any]:
-    kind = raw.get("type") if isinstance(raw, dict) else None
-    if not isinstance(kind, str) or kind not in registry:
-        near = difflib.get_close_matches(str(kind), list(registry), n=1)
-        hint = f" — did you mean '{near[0]}'?" if near else f" (choose from {', '.join(registry)})"
-        shown = repr(kind) if isinstance(kind, str) else (f"'{kind}'" if kind is not None else "missing")  # repr: one line
-        problems.append(Problem(where, f"{where}: type {shown} is not known{hint}"))
-        return {"type": kind if isinstance(kind, str) else None}  # a list or dict here must not reach `in registry`
-    values, errs = registry[kind].params.resolve({k: v for k, v in raw.items() if k != "type"})
-    problems.extend(Problem(where, f"{where} ({kind}): {e}") for e in errs)
-    return {"type": kind, **values}
-
-
-def _count_layers(layers: list[Any]) -> int:
-    n = 0
-    for layer in layers:
-        n += 1
-        if isinstance(layer, dict) and isinstance(layer.get("layers"), list):
-            n += _count_layers(layer["layers"])
-    return n
-
-
-def _walk(raw_layers, prefix, shape, kind, vocab, problems, task):
-    """Check each layer and infer its output shape; after the first shape failure, keep checking arguments only."""
-    infos: list[LayerInfo] = []
-    for i, raw in enumerate(raw_layers):
-        path = prefix + (i,)
-        where = _where(path)
-        if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
-            problems.append(Problem(where, f"{where}: must be an object with a 'type', e.g. {{\"type\": \"Linear\", \"out_features\": 10}}", path))
-            shape = None
-            continue
-        ltype = raw["type"]
-        d = LAYERS.get(ltype)
-        if d is None:
-            near = difflib.get_close_matches(ltype, list(LAYERS), n=1)
-            hint = f" — did you mean '{near[0]}'?" if near else ""
-            problems.append(Problem(where, f"{where}: unknown layer type {ltype!r}{hint}", path))
-            shape = None
-            continue
-        label = f"{where} ({ltype})"
-        args = {k: v for k, v in raw.items() if k != "type"}
-        inner = None
-        if d.has_inner:
-            inner = args.pop("layers", None)
-            if not isinstance(inner, list) or not inner:
-                problems.append(Problem(where, f"{label}: needs 'layers', a non-empty list of the layers inside the skip connection", path))
-                shape = None
-                continue
-        values, errs = d.params.resolve(args)
-        if errs:
-            problems.extend(Problem(where, f"{label}: {e}", path) for e in errs)
-            shape = None
-        if shape is None:
-            if inner:
-                _walk(inner, path, None, kind, vocab, problems, task)
-            continue
-        need = _token_need(d, kind, shape)
-        if need is None and d.check is not None:
-            need = d.check(shape, values)
-        if need is not None:
-            problems.append(Problem(where, f"{label}: {need.message}", path, need.fix))
-            shape = None
-            continue
-        if task == "next_token" and (values.get("causal") is False or values.get("bidirectional") is True):
-            arg, val = ("causal", True) if "causal" in values else ("bidirectional", False)
-            problems.append(Problem(where, f"{label}: next-token prediction needs {arg}={str(val).lower()}, otherwise each position sees the character it must predict",
-                                    path, {"label": f"Set {arg} to {str(val).lower()}", "op": "set", "arg": arg, "value": val}))
-        children: list[LayerInfo] = []
-        if d.has_inner:
-            children, inner_out = _walk(inner, path, shape, kind, vocab, problems, task)
-            if inner_out is None:
-                shape = None
-                continue
-            if inner_out != shape:
-                problems.append(Problem(where, f"{label}: its inner layers turn {format_shape(shape)} into {format_shape(inner_out)}, but x + F(x) needs the same shape — make the last inner layer output {shape[-1]} features", path))
-                shape = None
-                continue
-            call = Call("Residual", tuple(c.call for c in children))
-        else:
-            call = d.make(shape, values, vocab)
-        try:
-            out_shape, n_params, macs = _run_on_meta(call, shape, kind)
-        except Exception as e:  # PyTorch's own refusal, turned into one sentence
-            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            problems.append(Problem(where, f"{label}: PyTorch cannot apply it to input {format_shape(shape)}: {first}", path))
-            shape = None
-            continue
-        infos.append(LayerInfo(path, ltype, values, shape, out_shape, n_params, macs, call, children))
-        shape = out_shape
-        kind = "float"
-    return infos, shape
-
-
-def _token_need(d, kind, shape):
-    if kind == "tokens" and not d.accepts_tokens and d.type not in ("Dropout", "Identity"):
-        return Need(f"receives token ids {format_shape(shape)}; start the model with an Embedding layer",
-                    {"label": "Insert Embedding", "op": "insert_before", "layer": {"type": "Embedding", "embedding_dim": 32}})
-    if d.accepts_tokens and kind != "tokens":
-        return Need(f"reads token ids, but receives numbers {format_shape(shape)} — use it only as the first layer on a token dataset")
-    return None
-
-
-
-def _run_on_meta(call: Call, shape: tuple[int, ...], kind: str) -> tuple[tuple[int, ...], int, int]:
-    """Build the layer on the meta device (no memory, no time) and let PyTorch say what comes out."""
-    with torch.device("meta"):
-        module = call.build(NAMESPACE)
-        module.eval()
-        dtype = torch.long if kind == "tokens" else torch.float32
-        x = torch.zeros((1, *shape), dtype=dtype)
-        with FlopCounterMode(display=False) as counter:
-            y = module(x)
-    n_params = sum(p.numel() for p in module.parameters())
-    return tuple(y.shape[1:]), n_params, counter.get_total_flops() // 2
-
-
-def _check_output(infos, out_shape, ds: Dataset, loss, problems, warnings):
-    ltype = loss["type"]
-    if msg := task_problem(ltype, ds.task):
-        problems.append(Problem("loss", f"loss: {msg}"))
-        return
-    last = infos[-1]
-    linear_path = next((i.path for i in reversed(infos) if i.type == "Linear"), None)
-    allowed = required_outputs(ltype, ds.task, ds.num_classes, ds.target_dim)
-    per_token = ds.task in SEQUENCE_TASKS
-    if per_token:
-        seq_len = ds.input_shape[0]
-        if len(out_shape) != 2:
-            problems.append(Problem("loss", f"loss: this task predicts one of {ds.num_classes} tokens at each of {seq_len} positions, so the model must end with ({seq_len}, {ds.num_classes}); it ends with {format_shape(out_shape)} — remove SequencePool/Flatten", last.path))
-            return
-        width = out_shape[-1]
-    else:
-        if len(out_shape) != 1:
-            fix = None
-            if last.type == "Linear" and len(last.in_shape) == 2:
-                fix = {"label": "Insert SequencePool", "op": "insert_before", "layer": {"type": "SequencePool", "mode": "mean"}}
-            elif last.type == "Linear":
-                fix = {"label": "Insert Flatten", "op": "insert_before", "layer": {"type": "Flatten"}}
-            what = "a classifier" if ds.is_classification else "a regression"
-            problems.append(Problem("loss", f"loss: the model ends with {format_shape(out_shape)} per sample, but {what} needs one vector — add SequencePool (sequences) or Flatten (images) before the last Linear", last.path if fix is None else last.path, fix))
-            return
-        width = out_shape[0]
-    if width not in allowed:
-        want = allowed[0]
-        unit = "per token" if per_token else "per sample"
-        if ds.task not in ("binary", "multiclass", *SEQUENCE_TASKS):
-            reason = f"{want} output{'s' if want != 1 else ''} {unit} (the target has {want} value{'s' if want != 1 else ''})"
-        elif want == 1:
-            reason = f"1 output {unit}"
-        else:
-            reason = f"{want} outputs {unit} (one per class)"
-        fix = None
-        if linear_path is not None:
-            fix = {"label": f"Set out_features to {want}", "op": "set", "arg": "out_features", "value": want, "path": list(linear_path)}
-        alt = ""
-        if ltype == "BCEWithLogitsLoss":
-            alt = " — use CrossEntropyLoss or set out_features to 1"
-        elif linear_path is not None:
-            alt = f" — set the last Linear's out_features to {want}"
-        problems.append(Problem("loss", f"loss: {ltype} needs {reason}, the model gives {width}{alt}", linear_path or last.path, fix))
-        return
-    if last.type == "Softmax" and ltype == "CrossEntropyLoss":
-        warnings.append(Problem(last.where, f"{last.where} (Softmax): CrossEntropyLoss already applies softmax — remove this layer, or the model learns slowly", last.path,
-                                {"label": "Remove Softmax", "op": "remove"}))
-    if last.type == "Sigmoid" and ltype == "BCEWithLogitsLoss":
-        warnings.append(Problem(last.where, f"{last.where} (Sigmoid): BCEWithLogitsLoss already applies a sigmoid — remove this layer", last.path, {"label": "Remove Sigmoid", "op": "remove"}))
-    if ltype == "NLLLoss" and last.type != "LogSoftmax":
-        warnings.append(Problem("loss", "loss: NLLLoss expects log-probabilities — end the model with LogSoftmax (or use CrossEntropyLoss)", last.path,
-                                {"label": "Append LogSoftmax", "op": "insert_after", "layer": {"type": "LogSoftmax", "dim": -1}}))
+def _link_error(key: str, **kwargs: Any) -> SpecError:
+    return SpecError([Problem("spec", at(msg("spec.place.link"), msg(key, **kwargs)))])

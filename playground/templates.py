@@ -8,6 +8,8 @@ from importlib import resources
 from typing import Any
 
 from playground.datasets import DATASETS, load_dataset
+from playground.i18n import t
+from playground.spec import Spec, from_data
 
 
 @lru_cache(maxsize=1)
@@ -20,16 +22,16 @@ def _examples() -> dict[str, dict[str, Any]]:
     return out
 
 
-def examples() -> dict[str, dict[str, Any]]:
-    """The shipped starter specs by file stem (a fresh copy each call)."""
-    return copy.deepcopy(_examples())
+def examples() -> dict[str, Spec]:
+    """The shipped starter specs by file stem, typed (they pass the same door as any uploaded spec)."""
+    return {k: from_data(copy.deepcopy(v)) for k, v in _examples().items()}
 
 
-def examples_for(dataset: str) -> dict[str, dict[str, Any]]:
-    return {k: v for k, v in examples().items() if v["dataset"]["name"] == dataset}
+def examples_for(dataset: str) -> dict[str, Spec]:
+    return {k: v for k, v in examples().items() if v.dataset.name == dataset}
 
 
-def starter(dataset: str) -> dict[str, Any]:
+def starter(dataset: str) -> Spec:
     """A working model for `dataset`: its shipped example if there is one, else one built for its task."""
     shipped = examples_for(dataset)
     if shipped:
@@ -64,12 +66,12 @@ def starter(dataset: str) -> dict[str, Any]:
                   {"type": "Linear", "out_features": n_out}]
         opt = {"type": "Adam", "lr": 0.01}
         training["epochs"] = 100 if ds.input_shape[0] <= 2 else 50
-    return {"name": f"Starter model for {d.title}", "dataset": {"name": dataset}, "layers": layers, "loss": loss,
-            "optimizer": opt, "training": training}
+    return from_data({"name": t("build.starter.name", title=d.title), "dataset": {"name": dataset}, "layers": layers,
+                      "loss": loss, "optimizer": opt, "training": training})
 
 
 DEFAULT_DATASET = "spiral"
 
 
-def default_spec() -> dict[str, Any]:
+def default_spec() -> Spec:
     return starter(DEFAULT_DATASET)

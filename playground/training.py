@@ -20,7 +20,7 @@ from playground.datasets import CLASSIFICATION_TASKS, Dataset
 from playground.losses import compute_loss, make_loss, predict_classes
 from playground.model import build_model
 from playground.optimizers import lr_factor, make_optimizer
-from playground.spec import Analysis
+from playground.analysis import Analysis
 
 MAX_CONCURRENT_JOBS = int(os.environ.get("PLAYGROUND_MAX_JOBS", "8"))
 _SLOTS = threading.BoundedSemaphore(MAX_CONCURRENT_JOBS)
@@ -99,16 +99,16 @@ class Trainer:
         analysis.raise_if_invalid()
         self.analysis = analysis
         self.data = dataset or analysis.dataset
-        t = analysis.training
+        t = analysis.training.args()
         self.settings = dict(t)  # a copy: train(epochs=...) overrides epochs here without touching the analysis
         self.epochs = t["epochs"]
         self.batch_size = min(t["batch_size"], self.data.n_train)
         self.model = build_model(analysis)
-        self.loss_type = analysis.loss["type"]
-        self.criterion = make_loss(self.loss_type, {k: v for k, v in analysis.loss.items() if k != "type"}, self.data.task)
-        opt_args = {k: v for k, v in analysis.optimizer.items() if k != "type"}
+        self.loss_type = analysis.loss.type
+        self.criterion = make_loss(self.loss_type, analysis.loss.args())
+        opt_args = analysis.optimizer.args()
         self.base_lr = opt_args["lr"]
-        self.optimizer = make_optimizer(analysis.optimizer["type"], opt_args, self.model.parameters())
+        self.optimizer = make_optimizer(analysis.optimizer.type, opt_args, self.model.parameters())
         self.generator = torch.Generator().manual_seed(t["seed"])
         self.classification = self.data.task in CLASSIFICATION_TASKS
         n = self.data.n_train
@@ -250,8 +250,8 @@ def train(analysis: Analysis, epochs: int | None = None, max_seconds: float | No
     trainer = Trainer(analysis, dataset)
     if epochs is not None:
         trainer.epochs = trainer.settings["epochs"] = epochs  # the cosine schedule spans the epochs actually run
-    torch.manual_seed(analysis.training["seed"])  # dropout draws from the global generator (as in TrainingJob)
-    budget = max_seconds if max_seconds is not None else analysis.training["max_seconds"]
+    torch.manual_seed(analysis.training.seed)  # dropout draws from the global generator (as in TrainingJob)
+    budget = max_seconds if max_seconds is not None else analysis.training.max_seconds
     start = time.perf_counter()
     samples = 0
     while not trainer.done:
@@ -315,7 +315,7 @@ class TrainingJob:
     def __init__(self, analysis: Analysis, dataset: Dataset | None = None):
         self.analysis = analysis
         self.trainer = Trainer(analysis, dataset)
-        self.max_seconds = analysis.training["max_seconds"]
+        self.max_seconds = analysis.training.max_seconds
         # _cond guards control flags and metrics and is held only for moments; _model_lock is held by the
         # worker for a whole step. Readers of the model raise _model_wanted so the worker lets them in
         # between two steps (a plain lock would let the worker win it back every time).
@@ -465,7 +465,7 @@ class TrainingJob:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), TRAINING_NICENESS)
         except (AttributeError, OSError):
             pass
-        seed = self.analysis.training["seed"]
+        seed = self.analysis.training.seed
         torch.manual_seed(seed)  # dropout draws from the global generator
         t = self.trainer
         mark = time.perf_counter()  # wall time counts from here, except while paused

@@ -17,6 +17,14 @@ def load_example(name: str) -> dict:
     return json.loads((EXAMPLES / f"{name}.json").read_text())
 
 
+def analyze_doc(doc, dataset=None):
+    """Tests write specs as JSON documents; they pass the same typed door as any link or upload, then the analysis."""
+    from playground.analysis import analyze
+    from playground.spec import Spec, from_data
+
+    return analyze(doc if isinstance(doc, Spec) else from_data(doc), dataset)
+
+
 @pytest.fixture
 def example():
     return load_example

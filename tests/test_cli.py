@@ -18,7 +18,8 @@ import pytest
 
 from playground.cli import main
 from playground.model import build_model, count_params
-from playground.spec import analyze, parse_spec
+from playground.analysis import analyze
+from playground.spec import parse_spec
 
 from conftest import EXAMPLES, ROOT
 
@@ -109,8 +110,10 @@ def test_summary_lists_every_layer_with_shape_and_params(capsys):
     rows = {tuple(line.split()[:2]): line for line in lines[2:12]}
     assert re.fullmatch(r"0\s+Conv2d\s+\(8, 28, 28\)\s+80", rows[("0", "Conv2d")])
     assert re.fullmatch(r"6\s+Flatten\s+\(784,\)\s+0", rows[("6", "Flatten")])
-    assert re.fullmatch(r"7\s+Linear\s+\(32,\)\s+25,120", rows[("7", "Linear")])
-    assert lines[12] == "total params: 26,533   multiply-adds per sample: 307,488"
+    a = analyze(parse_spec(SHAPES.read_bytes()))
+    assert re.fullmatch(rf"7\s+Linear\s+\(32,\)\s+{a.layers[7].params:,}", rows[("7", "Linear")])
+    assert a.layers[7].params == 784 * 32 + 32  # 784 inputs × 32 outputs + 32 biases
+    assert lines[12] == f"total params: {a.total_params:,}   multiply-adds per sample: {a.total_macs:,}"
     assert lines[13] == "loss: CrossEntropyLoss   optimizer: Adam lr 0.003"
 
 
@@ -136,7 +139,7 @@ def test_summary_json_in_process_matches_the_built_model(name, capsys):
 # ---------------------------------------------------------------- errors: exit status 2, one line, no traceback
 def test_an_invalid_spec_exits_2_with_one_line(results):
     line = assert_one_clean_error_line(result(results, "invalid_spec"))
-    assert line == "error: layers[0]: unknown layer type 'Linaer' — did you mean 'Linear'?"
+    assert line == "error: layer 0: unknown layer type 'Linaer' — did you mean 'Linear'?"
 
 
 def test_invalid_json_exits_2_with_one_line_in_process(tmp_path, capsys):
@@ -206,7 +209,7 @@ def test_a_closed_pipe_ends_training_quietly(results):
 def test_the_export_command_writes_the_file(results):
     exported, _ = result(results, f"export_{EXPORTED[0]}")
     assert exported.returncode == 0 and exported.stdout == "" and exported.stderr == ""
-    assert results["exported"][EXPORTED[0]].read_text().startswith('"""MLP on spiral — exported from the Architecture Playground.')
+    assert "\nTITLE = 'MLP on spiral'\n" in results["exported"][EXPORTED[0]].read_text()
 
 
 @pytest.mark.parametrize("name", EXPORTED)

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from playground.spec import analyze, parse_spec
+from playground.analysis import analyze
+from playground.spec import parse_spec
 from playground.training import train
 
 from conftest import EXAMPLES
@@ -43,5 +44,5 @@ def test_example_reaches_its_target(name):
         if reached(getattr(record, metric)):
             break
     else:
-        pytest.fail(f"{name}: {metric} did not reach {target} within {a.training['epochs']} epochs or {budget} s: {history[-3:]}")
-    assert record.epoch <= a.training["epochs"]
+        pytest.fail(f"{name}: {metric} did not reach {target} within {a.training.epochs} epochs or {budget} s: {history[-3:]}")
+    assert record.epoch <= a.training.epochs

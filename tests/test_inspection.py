@@ -13,7 +13,7 @@ from playground.datasets import Dataset, load_dataset
 from playground.model import build_model
 from playground.modules import SelfAttention
 from playground.plots import inspect as P
-from playground.spec import analyze
+from conftest import analyze_doc as analyze
 from playground.training import EpochRecord, Trainer, TrainingJob
 
 # A 5×5 image and a vertical-edge (Prewitt) kernel; y(i,j) = Σ_m Σ_n w(m,n)·x(i+m, j+n) worked out by hand:
@@ -42,7 +42,7 @@ def _image_dataset() -> Dataset:
 
 
 def _edge_model(pool: dict):
-    spec = {"dataset": {"name": "tiny"}, "layers": [{"type": "Conv2d", "out_channels": 1, "kernel_size": 3}, pool,
+    spec = {"dataset": {"name": "upload"}, "layers": [{"type": "Conv2d", "out_channels": 1, "kernel_size": 3}, pool,
                                                     {"type": "Flatten"}, {"type": "Linear", "out_features": 2}]}
     ds = _image_dataset()
     analysis = analyze(spec, ds).raise_if_invalid()

@@ -9,7 +9,8 @@ from torch import nn
 
 from playground.layers import ACTIVATIONS, FAMILIES, LAYERS
 from playground.modules import Net, SelfAttention, TransformerBlock, sinusoidal_table
-from playground.spec import NAMESPACE, analyze
+from playground.analysis import NAMESPACE
+from conftest import analyze_doc as analyze
 
 # Where each layer can sit: a dataset and the layers before it.
 CONTEXT = {
@@ -82,7 +83,7 @@ def test_residual_adds_inner_stack():
 def test_residual_shape_mismatch_is_named():
     a = analyze(_spec("iris", [{"type": "Residual", "layers": [{"type": "Linear", "out_features": 8}]}]))
     assert not a.ok
-    assert a.problems[0].message.startswith("layers[0] (Residual): its inner layers turn (4,) into (8,)")
+    assert a.problems[0].message.startswith("layer 0 (Residual): its inner layers turn (4,) into (8,)")
 
 
 def test_attention_is_the_formula_and_counts_like_pytorch():

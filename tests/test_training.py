@@ -12,7 +12,7 @@ import torch
 
 from playground import training
 from playground.optimizers import lr_factor
-from playground.spec import analyze
+from conftest import analyze_doc as analyze
 from playground.training import Diverged, JobLimitReached, Trainer, TrainingJob, train
 
 IRIS_MLP = [{"type": "Linear", "out_features": 16}, {"type": "ReLU"}, {"type": "Linear", "out_features": 3}]

@@ -2,7 +2,8 @@
 
 Catalogs are TOML files, one folder per language (`en/`, `zh/`); a key is the file's stem followed by the
 table path, e.g. `build.palette.title` is `[palette] title` in `build.toml`. Placeholders use
-`str.format` syntax ("{count:,} params").
+`str.format` syntax ("{count:,} params"); a text is formatted only when values are passed, so a text used
+with values writes a literal brace as `{{`, and one used without (LaTeX in a lesson) writes it plainly.
 
 The language is never process-wide. It comes, in this order, from `using(lang)` (the CLI, tests, a worker),
 from the resolver the Streamlit side installs (which reads the current session's choice), else English.
@@ -83,6 +84,10 @@ def t(key: str, /, **kwargs: Any) -> str:
     return render(key, kwargs, current())
 
 
+def has(key: str) -> bool:
+    return key in catalog(DEFAULT)
+
+
 def render(key: str, kwargs: dict[str, Any], lang: str) -> str:
     text = catalog(lang).get(key)
     if text is None:
@@ -114,8 +119,11 @@ def msg(key: str, /, **kwargs: Any) -> Msg:
 
 
 def placeholders(text: str) -> set[str]:
-    """The field names a catalog text uses ({count:,} → 'count')."""
-    return {name.split(".")[0].split("[")[0] for _, name, _, _ in string.Formatter().parse(text) if name}
+    """The field names a catalog text uses ({count:,} → 'count'); none for a text that is not a format string."""
+    try:
+        return {name.split(".")[0].split("[")[0] for _, name, _, _ in string.Formatter().parse(text) if name}
+    except ValueError:  # unbalanced braces: LaTeX in a text that is never formatted
+        return set()
 
 
 def listing(items: list[str], limit: int = 8) -> str:

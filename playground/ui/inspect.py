@@ -9,7 +9,8 @@ import torch
 from playground import inspection
 from playground.model import build_model
 from playground.plots import inspect as figs
-from playground.spec import SEQUENCE_TASKS, Analysis
+from playground.analysis import Analysis
+from playground.datasets import PER_TOKEN_TASKS as SEQUENCE_TASKS
 from playground.ui import state
 
 CONV_TYPES = ("Conv1d", "Conv2d")

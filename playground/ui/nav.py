@@ -3,15 +3,19 @@ from __future__ import annotations
 
 import streamlit as st
 
+from playground.i18n import t
+
 PAGES = (
-    ("pages/build.py", "Build", ":material/construction:"),
-    ("pages/train.py", "Train", ":material/model_training:"),
-    ("pages/inspect.py", "Inspect", ":material/biotech:"),
+    ("pages/build.py", "build", ":material/construction:"),
+    ("pages/train.py", "train", ":material/model_training:"),
+    ("pages/inspect.py", "inspect", ":material/biotech:"),
 )
 
 
 def pages() -> list:
-    return [st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon) in enumerate(PAGES)]
+    """The navigation, titled in the session's language; url paths stay the same in every language."""
+    return [st.Page(path, title=t(f"app.nav.{name}"), icon=icon, default=i == 0, url_path=name)
+            for i, (path, name, icon) in enumerate(PAGES)]
 
 
 def ensure_navigation() -> None:

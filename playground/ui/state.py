@@ -1,20 +1,22 @@
-"""Session state: the spec (the one source of truth), its analysis, the link, and the session's training job.
+"""Session state: the typed spec (the one source of truth), its analysis, the language, the link, and the
+session's training job.
 
 Everything here lives in st.session_state or a session-scoped resource: two students on one server
-never share a model or a job.
+never share a model or a job. Only a spec that passed `playground.spec`'s typed door is ever stored.
 """
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from playground import i18n
-from playground.datasets import Dataset
-from playground.spec import UPLOAD, Analysis, SpecError, analyze, decode_link, encode_link
+from playground.analysis import Analysis, analyze
+from playground.datasets import UPLOAD, Dataset
+from playground.i18n import Msg
+from playground.spec import Spec, SpecError, decode_link, encode_link
 from playground.templates import default_spec
 from playground.training import TrainingJob
 
@@ -25,7 +27,7 @@ def _session_language() -> str | None:
     """The language of the session whose script is running on this thread (None on other threads)."""
     if get_script_run_ctx(suppress_warning=True) is None:
         return None
-    return st.session_state.get(LANG)
+    return st.session_state.get(LANG) or _choose_language()  # before ensure() has stored it: the same choice
 
 
 i18n.set_resolver(_session_language)
@@ -46,25 +48,26 @@ def set_language(lang: str) -> None:
 
 
 def ensure() -> None:
-    """First run of a session: take the spec from the link when it holds one, else the default model."""
+    """Every run: the language, then on a session's first run the spec from the link (else the default model)."""
     if LANG not in st.session_state:
         st.session_state[LANG] = _choose_language()
-    if SPEC in st.session_state:
-        write_link()  # navigating between pages drops the query string; every page writes it back
-        return
-    st.session_state[REV] = 0
+    if SPEC not in st.session_state:
+        st.session_state[REV] = 0
+        st.session_state[SPEC] = _spec_from_link()
+    write_link()  # navigating between pages drops the query string; every page writes it back
+
+
+def _spec_from_link() -> Spec:
     raw = st.query_params.get("spec")
-    spec = None
     if raw:
         try:
-            spec = decode_link(raw)
+            return decode_link(raw)
         except SpecError as e:
-            st.session_state[LINK_ERROR] = f"{e} The default model is shown instead."
-    st.session_state[SPEC] = spec if spec is not None else default_spec()
-    write_link()
+            st.session_state[LINK_ERROR] = e.problems[0].msg
+    return default_spec()
 
 
-def spec() -> dict[str, Any]:
+def spec() -> Spec:
     return st.session_state[SPEC]
 
 
@@ -73,11 +76,21 @@ def rev() -> int:
     return st.session_state.get(REV, 0)
 
 
-def set_spec(new: dict[str, Any], rebuild_widgets: bool = True) -> None:
+def set_spec(new: Spec, rebuild_widgets: bool = True) -> None:
     st.session_state[SPEC] = new
     if rebuild_widgets:
         st.session_state[REV] = rev() + 1
     write_link()
+
+
+def apply(edit: Callable[..., Spec], *args: Any, rebuild_widgets: bool = True) -> Msg | None:
+    """Run an edit on the session's spec; an edit the spec refuses changes nothing and returns why."""
+    try:
+        new = edit(spec(), *args)
+    except SpecError as e:
+        return e.problems[0].msg
+    set_spec(new, rebuild_widgets)
+    return None
 
 
 def write_link() -> None:
@@ -97,11 +110,11 @@ def set_uploaded_dataset(ds: Dataset | None) -> None:
 
 
 def analysis() -> Analysis:
-    """The checked spec, recomputed only when the spec changed."""
+    """The checked spec, recomputed only when the spec (or the uploaded table it uses) changed."""
     current = spec()
-    key = json.dumps(current, sort_keys=True, default=str)
+    key = current.key()
+    ds = uploaded_dataset() if current.dataset.name == UPLOAD else None
     cached = st.session_state.get("_analysis")
-    ds = uploaded_dataset() if current.get("dataset", {}).get("name") == UPLOAD else None
     if cached and cached[0] == key and cached[2] is ds:
         return cached[1]
     result = analyze(current, ds)
@@ -109,16 +122,16 @@ def analysis() -> Analysis:
     return result
 
 
-def notify(message: str, kind: str = "success") -> None:
-    """A message shown once at the top of the next run (after a callback)."""
+def notify(message: Msg, kind: str = "success") -> None:
+    """A message shown once at the top of the next run (after a callback); rendered in the page's language."""
     st.session_state[NOTICE] = (kind, message)
 
 
-def pop_notice() -> tuple[str, str] | None:
+def pop_notice() -> tuple[str, Msg] | None:
     return st.session_state.pop(NOTICE, None)
 
 
-def pop_link_error() -> str | None:
+def pop_link_error() -> Msg | None:
     return st.session_state.pop(LINK_ERROR, None)
 
 
@@ -130,7 +143,6 @@ class JobSlot:
     job: TrainingJob | None = None
     spec_key: str = ""
     error: str = ""
-    meta: dict[str, Any] = field(default_factory=dict)
 
     def stop(self) -> None:
         if self.job is not None:
@@ -142,8 +154,8 @@ def job_slot() -> JobSlot:
     return JobSlot()
 
 
-def spec_key(s: dict[str, Any]) -> str:
-    return json.dumps(s, sort_keys=True, default=str)
+def spec_key(s: Spec) -> str:
+    return s.key()
 
 
 def job_is_stale() -> bool:

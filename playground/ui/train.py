@@ -11,7 +11,7 @@ import torch
 from playground import inspection
 from playground.plots import inspect as figs
 from playground.plots import training as charts
-from playground.spec import Analysis
+from playground.analysis import Analysis
 from playground.training import JobLimitReached, Snapshot, TrainingJob, active_jobs
 from playground.ui import state
 
@@ -100,7 +100,7 @@ def controls(a: Analysis) -> None:
     cols[4].button("Stop", key="btn-stop", icon=":material/stop:", on_click=_stop, width="stretch", disabled=status not in ("running", "paused"))
     cols[5].button("Reset", key="btn-reset", icon=":material/restart_alt:", on_click=_reset, width="stretch",
                    help="Discard the trained weights; new weights from the same seed.")
-    base_lr = a.optimizer.get("lr", 0.01)
+    base_lr = a.optimizer.lr
     current = snap.lr_changes[-1][1] if snap and snap.lr_changes else base_lr
     lr_key = f"live-lr:{id(job)}"
     cols[6].number_input("Learning rate (changes take effect live)", min_value=1e-6, max_value=10.0, value=float(current), format="%g",
@@ -202,7 +202,7 @@ def live_panel(a: Analysis) -> None:
         if busy and running:
             return
         # The learning-rate chart earns its place only when η changes (schedule, warm-up or a live change)
-        lr_moves = a.training["lr_schedule"] != "constant" or a.training["warmup_epochs"] > 0 or bool(snap.lr_changes)
+        lr_moves = a.training.lr_schedule != "constant" or a.training.warmup_epochs > 0 or bool(snap.lr_changes)
         below = [c for c, show in ((charts.accuracy_chart, has_acc and side != "accuracy"), (charts.lr_chart, lr_moves and bool(snap.epochs))) if show]
         for col, chart in zip(st.columns(len(below)) if below else [], below):
             col.plotly_chart(chart(snap), key=f"chart-{chart.__name__}")
@@ -220,7 +220,7 @@ def _has_map(a: Analysis) -> bool:
 def _boundary_or_accuracy(a: Analysis, job: TrainingJob, snap: Snapshot) -> str:
     """The chart beside the loss: the decision map for 1-D/2-D inputs, else accuracy; returns which."""
     ds = a.dataset
-    if _has_map(a):
+    if _has_map(a) and state.job_slot().spec_key == state.spec_key(state.spec()):  # a job of another model has other inputs
         show_test = st.toggle("Show test points", key="show-test", value=False)
         model = job.model_copy()
         if ds.input_shape == (2,):

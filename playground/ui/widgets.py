@@ -1,14 +1,17 @@
 """Widgets generated from registry parameters, and the page frame every page shares."""
 from __future__ import annotations
 
+import html
 from typing import Any, Callable
 
 import streamlit as st
 import torch
 
 from playground import i18n
+from playground.i18n import Msg, msg, t
 from playground.edit import model_family
 from playground.params import Param
+from playground.spec import Spec
 from playground.ui import state
 from playground.ui.nav import ensure_navigation
 
@@ -31,6 +34,19 @@ CSS = """
 """
 
 
+_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|~<>$:"})
+
+
+def plain(text: str) -> str:
+    """Text shown through Streamlit's markdown exactly as it is: no link, image, formula or colour from user data."""
+    return str(text).translate(_MARKDOWN)
+
+
+def say(kind: str, text: str, **kwargs: Any) -> None:
+    """st.error/warning/info/success with text that may quote a user's spec or file, shown literally."""
+    getattr(st, kind if kind in ("success", "info", "warning", "error") else "info")(plain(text), **kwargs)
+
+
 def page_frame(title: str, subtitle: str = "") -> None:
     """Shared top of every page: state, styles, sidebar summary, one-time notices."""
     ensure_navigation()
@@ -41,33 +57,34 @@ def page_frame(title: str, subtitle: str = "") -> None:
     st.title(title)
     if subtitle:
         st.caption(subtitle)
-    if msg := state.pop_link_error():
-        st.error(msg, icon=":material/link_off:")
-    if notice := state.pop_notice():
-        kind, text = notice
-        getattr(st, kind if kind in ("success", "info", "warning", "error") else "info")(text)
+    if (problem := state.pop_link_error()) is not None:
+        say("error", t("app.link_error", problem=problem), icon=":material/link_off:")
+    if (notice := state.pop_notice()) is not None:
+        kind, message = notice
+        say(kind, str(message))
 
 
 def model_line() -> str:
     """"CNN · digits · 3,240 params · CrossEntropyLoss · Adam 0.01" — the model in one line."""
-    spec = state.spec()
-    a = state.analysis()
-    ds = (spec.get("dataset") or {}).get("name", "?")
-    params = f"{a.total_params:,} params" if a.ok else "invalid model"
-    loss = (a.loss or {}).get("type") or "?"
-    opt = a.optimizer or {}
-    lr = f" {opt['lr']:g}" if isinstance(opt.get("lr"), (int, float)) else ""
-    return f"{model_family(spec)} · {ds} · {params} · {loss} · {opt.get('type', '?')}{lr}"
+    spec, a = state.spec(), state.analysis()
+    params = t("app.sidebar.params", count=a.total_params) if a.ok else t("app.sidebar.invalid")
+    dataset = t(f"datasets.{spec.dataset.name}.title")
+    return f"{model_family(spec)} · {dataset} · {params} · {a.loss.type} · {a.optimizer.type} {a.optimizer.lr:g}"
 
 
 def status_line() -> str:
     job = state.job_slot().job
     if job is None:
-        return "Not trained yet"
+        return t("app.sidebar.not_trained")
     s = job.snapshot()
     acc = s.epochs[-1].test_accuracy if s.epochs else None
-    extra = f" · test acc {acc:.1%}" if acc is not None else (f" · test loss {s.epochs[-1].test_loss:.4f}" if s.epochs else "")
-    return f"{s.status.capitalize()} · epoch {s.epoch}/{s.total_epochs}{extra}"
+    if acc is not None:
+        extra = t("app.sidebar.test_accuracy", value=f"{acc:.1%}")
+    elif s.epochs:
+        extra = t("app.sidebar.test_loss", value=f"{s.epochs[-1].test_loss:.4f}")
+    else:
+        extra = ""
+    return t("app.sidebar.status", status=t(f"app.status.{s.status}"), epoch=s.epoch, total=s.total_epochs) + extra
 
 
 def sidebar_summary() -> None:
@@ -76,11 +93,11 @@ def sidebar_summary() -> None:
 
     @st.fragment(run_every=1.0 if running else None)
     def status() -> None:
-        st.caption(f"Training: {status_line()}")
+        st.caption(t("app.sidebar.training", status=status_line()))
 
     with st.sidebar:
         language_switch()
-        st.markdown(f"<div class='pg-summary'>{model_line()}</div>", unsafe_allow_html=True)
+        st.markdown(f"<div class='pg-summary'>{html.escape(model_line())}</div>", unsafe_allow_html=True)
         status()
 
 
@@ -96,63 +113,83 @@ def language_switch() -> None:
     """English / 中文, written into the link as ?lang= so a teacher can share a Chinese link."""
     if st.session_state.get("lang-switch") != state.language():
         st.session_state["lang-switch"] = state.language()
-    st.segmented_control(i18n.t("common.language.label"), i18n.LANGS, format_func=i18n.NAMES.get, key="lang-switch",
+    st.segmented_control(t("common.language.label"), i18n.LANGS, format_func=i18n.NAMES.get, key="lang-switch",
                          on_change=_on_language, label_visibility="collapsed")
 
 
 def param_input(p: Param, value: Any, key: str, on_change: Callable, args: tuple, label: str | None = None, disabled: bool = False) -> None:
-    """One widget for one registry parameter; `on_change(*args)` writes the new value into the spec."""
+    """One widget for one registry parameter; `on_change(*args)` checks the new value and writes it into the spec.
+
+    Number fields carry no min/max of their own: the registry's check refuses a value out of range with a sentence
+    (the browser would clamp it silently), and an integer field takes what is typed, so 3.7 is refused, not rounded.
+    """
     label = label or p.name
-    common = {"key": key, "help": p.help or None, "on_change": on_change, "args": args, "disabled": disabled}
+    common = {"key": key, "help": p.help_text or None, "on_change": on_change, "args": args, "disabled": disabled}
     if p.kind == "bool":
         st.checkbox(label, value=bool(value), **common)
     elif p.kind == "choice":
         options = list(p.choices)
         st.selectbox(label, options, index=options.index(value) if value in options else 0, **common)
-    elif p.kind == "int":
-        lo = int(p.min) if p.min is not None else None
-        hi = int(p.max) if p.max is not None else None
-        if lo is not None and hi is not None and lo == hi:
-            st.number_input(label, value=int(value), disabled=True, key=key, help=p.help or None)
+    elif p.kind in ("int", "float"):
+        if p.min is not None and p.min == p.max:
+            st.number_input(label, value=int(value), disabled=True, key=key, help=p.help_text or None)
             return
-        st.number_input(label, min_value=lo, max_value=hi, value=None if value is None else int(value), step=1,
-                        placeholder="auto" if p.optional else None, **common)
-    elif p.kind == "float":
-        step = p.step if p.step is not None else (None if p.log else 0.1)
-        fmt = "%g" if p.log or (p.max is not None and p.max <= 1) else "%.3g"
-        st.number_input(label, min_value=float(p.min) if p.min is not None else None, max_value=float(p.max) if p.max is not None else None,
-                        value=None if value is None else float(value), step=step, format=fmt,
-                        placeholder="off" if p.optional else None, **common)
+        step = float(p.step) if p.step is not None else (1.0 if p.kind == "int" else (None if p.log else 0.1))
+        st.number_input(label, value=None if value is None else float(value), step=step, format="%.10g",
+                        placeholder=t("app.field.auto" if p.kind == "int" else "app.field.off") if p.optional else None, **common)
     elif p.kind == "int_list":
         st.text_input(label, value=", ".join(str(v) for v in (value or [])), **common)
 
 
-def read_param(p: Param, key: str) -> tuple[Any, str | None]:
-    """The widget's value converted for the spec, or an error sentence (text lists are parsed here)."""
+def read_param(p: Param, key: str) -> tuple[Any, Msg | None]:
+    """The widget's value converted for the spec, or the sentence saying why it is refused (nothing is rounded)."""
     raw = st.session_state.get(key)
     if p.kind == "int_list":
         try:
-            value = [int(v) for v in str(raw).replace("[", "").replace("]", "").split(",") if v.strip()]
+            raw = [int(v) for v in str(raw).replace("[", "").replace("]", "").split(",") if v.strip()]
         except ValueError:
-            return None, f"{p.name} must be whole numbers separated by commas, e.g. 1, 8, 8"
-    elif p.kind == "int" and raw is not None:
-        value = int(raw)
-    else:
-        value = raw
-    if value is None and not p.optional:
-        return None, f"{p.name} needs a value"
-    err = p.check(value)
-    return (None, err) if err else (value, None)
+            return None, msg("app.field.int_list", name=p.name)
+    if (err := p.check(raw)) is not None:
+        return None, err
+    return (None if raw is None else p.coerce(raw)), None
+
+
+def field_error(key: str) -> None:
+    """The refusal of the last value typed into the field `key`, shown right under it."""
+    if (err := st.session_state.get(f"err:{key}")) is not None:
+        say("error", str(err))
 
 
 def _stop_job() -> None:
     state.job_slot().stop()
-    state.notify("Training stopped.", "info")
+    state.notify(msg("app.training_stopped"), "info")
 
 
 def stale_job_banner() -> None:
     """When the model was changed while its job trains, ask whether to stop the job."""
     if state.job_is_stale():
         c1, c2 = st.columns([4, 1], vertical_alignment="center")
-        c1.warning("Training is still running on the previous version of the model. Your changes apply when you start training again.")
-        c2.button("Stop training", key="stale-stop", on_click=_stop_job, type="primary", width="stretch")
+        c1.warning(t("app.stale.message"))
+        c2.button(t("app.stale.stop"), key="stale-stop", on_click=_stop_job, type="primary", width="stretch")
+
+
+def wkey(*parts: Any) -> str:
+    """A widget key that changes with every edit made outside widgets, so widgets are rebuilt from the spec."""
+    return f"w{state.rev()}:" + ":".join(str(p) for p in parts)
+
+
+def commit_field(p: Param, key: str, edit: Callable[[Spec, Any], Spec]) -> None:
+    """on_change of a parameter field: check the typed value and write it into the spec, or keep the spec and say why."""
+    value, err = read_param(p, key)
+    if err is None:
+        err = state.apply(edit, value, rebuild_widgets=False)
+    if err is None:
+        st.session_state.pop(f"err:{key}", None)
+    else:
+        st.session_state[f"err:{key}"] = err
+
+
+def slug(name: str | None, fallback: str = "model") -> str:
+    """A file name from a spec's name: letters, digits and underscores only."""
+    text = "".join(c if c.isascii() and c.isalnum() else "_" for c in (name or "").lower()).strip("_")
+    return "_".join(filter(None, text.split("_")))[:60] or fallback
