@@ -11,6 +11,7 @@ import base64
 import binascii
 import difflib
 import json
+import math
 import zlib
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union
@@ -159,7 +160,7 @@ def parse_spec(text: str | bytes) -> Spec:
     """Parse spec text: size and nesting limits first, then JSON, then the typed document."""
     data = text.encode() if isinstance(text, str) else bytes(text)
     if len(data) > MAX_SPEC_BYTES:
-        raise _error("spec.error.too_big", size=f"{len(data) / 1e6:.1f}")
+        raise _error("spec.error.too_big", size=f"{math.ceil(len(data) / 1e5) / 10:.1f}")  # rounded up: never "1.0 MB over 1 MB"
     if _nesting(data) > MAX_DEPTH:
         raise _error("spec.error.too_deep", depth=MAX_DEPTH)
     try:

@@ -57,3 +57,8 @@ def shown(elements) -> list[str]:
 def link_of(at: AppTest) -> str:
     value = at.query_params["spec"]
     return value[0] if isinstance(value, list) else value
+
+
+def spec_link(doc: dict | Spec) -> str:
+    """The ?spec= value of a spec document, as the app writes it."""
+    return encode_link(doc if isinstance(doc, Spec) else from_data(doc))

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import load_example, wait_idle
-from playground.spec import encode_link
+from apptest import spec_link as encode_link
 
 pytestmark = pytest.mark.browser
 

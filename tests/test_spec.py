@@ -221,7 +221,7 @@ def test_a_file_over_1_mb_is_refused_before_parsing():
     text = json.dumps({**spec(), "description": "x" * MAX_SPEC_BYTES})
     with pytest.raises(SpecError) as err:
         parse_spec(text)
-    assert str(err.value) == "spec: the spec is 1.0 MB; the limit is 1 MB"
+    assert str(err.value) == "spec: the spec is 1.1 MB; the limit is 1 MB"
     with pytest.raises(SpecError, match=r"^spec: the spec is 2\.5 MB; the limit is 1 MB$"):
         parse_spec(b" " * 2_500_000)
 

@@ -14,7 +14,7 @@ PAGES = (
 
 def pages() -> list:
     """The navigation, titled in the session's language; url paths stay the same in every language."""
-    return [st.Page(path, title=t(f"app.nav.{name}"), icon=icon, default=i == 0, url_path=name)
+    return [st.Page(path, title=t(f"app.nav.{name}"), icon=icon, default=i == 0)
             for i, (path, name, icon) in enumerate(PAGES)]
 
 

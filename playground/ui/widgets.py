@@ -146,7 +146,8 @@ def read_param(p: Param, key: str) -> tuple[Any, Msg | None]:
     raw = st.session_state.get(key)
     if p.kind == "int_list":
         try:
-            raw = [int(v) for v in str(raw).replace("[", "").replace("]", "").split(",") if v.strip()]
+            text = str(raw).replace("，", ",").replace("[", "").replace("]", "")  # a Chinese input method types "，"
+            raw = [int(v) for v in text.split(",") if v.strip()]
         except ValueError:
             return None, msg("app.field.int_list", name=p.name)
     if (err := p.check(raw)) is not None:
