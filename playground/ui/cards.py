@@ -66,9 +66,9 @@ def _layer_at(layers: list[Entry], path: tuple[int, ...]) -> Entry:
 # ---------------------------------------------------------------- palette
 def palette(a: Analysis) -> None:
     st.subheader(t("build.palette.title"))
-    paths = [None] + [i.path for i in a.all_layers()]
-    st.selectbox(t("build.palette.position"), paths, key="palette_position", help=t("build.palette.position_help"),
-                 format_func=lambda p: t("build.palette.at_end") if p is None else t("build.palette.after", index=layer_index(p)))
+    labels = {None: t("build.palette.at_end"), **{i.path: t("build.palette.after", index=i.index) for i in a.all_layers()}}
+    st.selectbox(t("build.palette.position"), list(labels), key="palette_position", help=t("build.palette.position_help"),
+                 format_func=labels.get)
     for family, defs in by_family().items():
         if not defs:
             continue
@@ -161,8 +161,8 @@ def _card_children(a: Analysis, d, path: tuple[int, ...], layer: Entry) -> None:
         for j, child in enumerate(inner):
             _card(a, path + (j,), child, len(inner))
         k = wkey("inside", path)
-        st.selectbox(t("build.card.add_inside"), [""] + list(LAYERS), key=k, on_change=_add_inside, args=(path, k),
-                     format_func=lambda ltype: t("build.card.choose_layer") if not ltype else ltype)
+        labels = {"": t("build.card.choose_layer"), **{ltype: ltype for ltype in LAYERS}}
+        st.selectbox(t("build.card.add_inside"), list(labels), key=k, on_change=_add_inside, args=(path, k), format_func=labels.get)
     elif layer.type in edit.ACTIVATED and len(path) == 1:
         st.button(t("build.card.wrap"), key=wkey("wrap", path), help=t("build.card.wrap_help"),
                   on_click=_do, args=(edit.wrap_in_residual, path), type="tertiary")
@@ -171,9 +171,10 @@ def _card_children(a: Analysis, d, path: tuple[int, ...], layer: Entry) -> None:
 def _activation_select(path) -> None:
     current = edit.activation_after(state.spec(), path) or "none"
     k = wkey("act", path)
-    options = ["none"] + ACTIVATIONS
+    labels = {"none": t("build.card.no_activation"), **{a: a for a in ACTIVATIONS}}
+    options = list(labels)
     st.selectbox(t("build.card.activation"), options, index=options.index(current), key=k, on_change=_on_activation, args=(path, k),
-                 help=t("build.card.activation_help"), format_func=lambda o: t("build.card.no_activation") if o == "none" else o)
+                 help=t("build.card.activation_help"), format_func=labels.get)
 
 
 # ---------------------------------------------------------------- totals and diagram

@@ -33,8 +33,9 @@ def dataset_panel(a: Analysis) -> None:
     c1, c2 = st.columns([2, 3])
     with c1:
         k = wkey("dataset")
+        labels = {n: f"{DATASETS[n].title} · {DATASETS[n].family_title}" if n in DATASETS else t("datasets.upload.title") for n in names}
         st.selectbox(t("build.dataset.label"), names, index=names.index(current.name), key=k, on_change=_on_dataset, args=(k,),
-                     format_func=lambda n: f"{DATASETS[n].title} · {DATASETS[n].family_title}" if n in DATASETS else t("datasets.upload.title"))
+                     format_func=labels.get)
         if current.name in DATASETS:
             _options(current)
         for p in a.problems:
@@ -123,8 +124,8 @@ def _csv_upload() -> None:
         st.caption(t("datasets.csv.read_with", rows=len(df), columns=df.shape[1], separator=separator_name(entry["separator"])))
         columns = [str(c) for c in df.columns]
         st.selectbox(t("build.csv.target"), columns, index=len(columns) - 1, key="csv-target")
-        st.selectbox(t("build.csv.task"), ["infer", "binary", "multiclass", "regression"], key="csv-task",
-                     format_func=lambda v: t("build.csv.infer") if v == "infer" else t(f"datasets.task.{v}"))
+        tasks = {"infer": t("build.csv.infer"), **{v: t(f"datasets.task.{v}") for v in ("binary", "multiclass", "regression")}}
+        st.selectbox(t("build.csv.task"), list(tasks), key="csv-task", format_func=tasks.get)
         st.dataframe(df.head(5), hide_index=True)
         st.button(t("build.csv.use"), key="csv-use", type="primary", on_click=_use_csv, args=("csv-target", "csv-task"))
         if (err := st.session_state.get("csv-error")) is not None:

@@ -54,8 +54,8 @@ def templates_and_files(a: Analysis) -> None:
     ex = examples()
     k = wkey("template")
     c1, c2, c3, c4 = st.columns([2.2, 1, 1.6, 1], vertical_alignment="bottom")
-    c1.selectbox(t("build.files.template"), [""] + list(ex), key=k, on_change=_load_example, args=(k,),
-                 format_func=lambda n: t("build.files.choose_template") if not n else (ex[n].name or n))
+    labels = {"": t("build.files.choose_template"), **{n: spec.name or n for n, spec in ex.items()}}
+    c1.selectbox(t("build.files.template"), list(labels), key=k, on_change=_load_example, args=(k,), format_func=labels.get)
     spec = state.spec()
     name = slug(spec.name)
     c2.download_button(t("build.files.download_spec"), spec.to_json(), file_name=f"{name}.json", mime="application/json",

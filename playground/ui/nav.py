@@ -1,10 +1,14 @@
 """The app's pages, in one list that app.py and the pages share."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from playground.i18n import t
+from playground.lessons import LESSONS, Lesson, number
 
+ROOT = Path(__file__).resolve().parents[2]
 PAGES = (
     ("pages/build.py", "build", ":material/construction:"),
     ("pages/train.py", "train", ":material/model_training:"),
@@ -12,10 +16,17 @@ PAGES = (
 )
 
 
-def pages() -> list:
-    """The navigation, titled in the session's language; url paths stay the same in every language."""
-    return [st.Page(path, title=t(f"app.nav.{name}"), icon=icon, default=i == 0)
-            for i, (path, name, icon) in enumerate(PAGES)]
+def pages() -> dict:
+    """The navigation in two sections, titled in the session's language; url paths are the same in every language."""
+    playground = [st.Page(path, title=t(f"app.nav.{name}"), icon=icon, default=i == 0) for i, (path, name, icon) in enumerate(PAGES)]
+    learn = [st.Page(lesson.page, title=f"{number(lesson.slug)}. {t(f'learn_{lesson.slug}.title')}", icon=lesson.icon)
+             for lesson in written_lessons()]
+    return {t("app.nav.playground"): playground, t("app.nav.learn"): learn}
+
+
+def written_lessons() -> list[Lesson]:
+    """The lessons whose page exists (the course is being written lesson by lesson)."""
+    return [lesson for lesson in LESSONS if (ROOT / lesson.page).exists()]
 
 
 def ensure_navigation() -> None:

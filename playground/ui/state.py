@@ -51,20 +51,28 @@ def ensure() -> None:
     """Every run: the language, then on a session's first run the spec from the link (else the default model)."""
     if LANG not in st.session_state:
         st.session_state[LANG] = _choose_language()
+    raw = st.query_params.get("spec")
     if SPEC not in st.session_state:
         st.session_state[REV] = 0
-        st.session_state[SPEC] = _spec_from_link()
+        st.session_state[SPEC] = _spec_from_link(raw) or default_spec()
+    elif raw and raw != encode_link(spec()):  # a link followed inside the app (a lesson's "try it", the back button)
+        if (linked := _spec_from_link(raw)) is not None:
+            set_spec(linked)
     write_link()  # navigating between pages drops the query string; every page writes it back
 
 
-def _spec_from_link() -> Spec:
-    raw = st.query_params.get("spec")
+def _spec_from_link(raw: str | None) -> Spec | None:
     if raw:
         try:
             return decode_link(raw)
         except SpecError as e:
             st.session_state[LINK_ERROR] = e.problems[0].msg
-    return default_spec()
+    return None
+
+
+def link_params(spec: Spec | None = None) -> dict[str, str]:
+    """The query string of a link inside the app: a model (this session's unless given) and the language."""
+    return {"spec": encode_link(spec if spec is not None else st.session_state[SPEC]), "lang": language()}
 
 
 def spec() -> Spec:
@@ -95,8 +103,7 @@ def apply(edit: Callable[..., Spec], *args: Any, rebuild_widgets: bool = True) -
 
 def write_link() -> None:
     """Put the page's state in its address: the spec and the language survive a reload and a copied link."""
-    wanted = {"spec": encode_link(st.session_state[SPEC]), "lang": language()}
-    for k, v in wanted.items():
+    for k, v in link_params().items():
         if st.query_params.get(k) != v:
             st.query_params[k] = v
 

@@ -1,0 +1,1 @@
+"""The Learn pages' parts: a shared lesson frame and one module per lesson."""
