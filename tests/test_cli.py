@@ -230,3 +230,42 @@ def test_export_to_stdout_is_the_same_code(tmp_path, capsys):
     assert main(["export", str(SPIRAL), "-o", str(tmp_path / "m.py")]) == 0
     assert (tmp_path / "m.py").read_text() == code
     compile(code, "m.py", "exec")
+
+
+# ---------------------------------------------------------------- hostile specs through the command line
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from test_spec import HOSTILE_SPECS  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.one_of(HOSTILE_SPECS, st.binary(max_size=200)))
+def test_any_file_gives_a_summary_or_one_clean_error_line(tmp_path_factory, doc):
+    path = tmp_path_factory.mktemp("fuzz") / "spec.json"
+    path.write_bytes(doc if isinstance(doc, bytes) else json.dumps(doc).encode())
+    import contextlib
+    import io
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["summary", str(path)])
+    assert code in (0, 2)
+    if code == 2:
+        lines = err.getvalue().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: ") and out.getvalue() == ""
+    else:
+        assert err.getvalue() == "" and "total params" in out.getvalue()
+
+
+def test_errors_follow_the_language(tmp_path, capsys, monkeypatch):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"dataset": {"name": "iris"}, "layers": [{"type": "Linaer"}]}))
+    assert main(["--lang", "zh", "summary", str(bad)]) == 2
+    assert capsys.readouterr().err.startswith("错误：第 0 层：未知的层类型 'Linaer'")
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    assert main(["summary", str(bad)]) == 2
+    assert capsys.readouterr().err.startswith("错误：")
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    assert main(["summary", str(bad)]) == 2
+    assert capsys.readouterr().err.startswith("error: layer 0: unknown layer type 'Linaer'")
