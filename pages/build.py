@@ -13,12 +13,12 @@ files_panel.templates_and_files(a)
 with st.container(border=True):
     data_panel.dataset_panel(a)
 
-left, middle, right = st.columns([1.15, 2.6, 1.9], gap="medium")
-with left:
-    cards.palette(a)
-with middle:
+model, side = st.columns([3, 2], gap="medium")
+with model:
     cards.layer_stack(a)
-with right:
+with side:
+    with st.container(border=True):
+        cards.palette(a)
     cards.totals(a)
     cards.diagram(a)
 

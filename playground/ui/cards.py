@@ -74,9 +74,9 @@ def palette(a: Analysis) -> None:
             continue
         st.markdown(f"<span class='pg-family' style='background:{FAMILY_COLORS[family]}'></span>**{html.escape(t(f'layers.family.{family}'))}**",
                     unsafe_allow_html=True)
-        with st.container(horizontal=True, gap="small"):
+        with st.container(horizontal=True, wrap=True, gap="small"):
             for d in defs:
-                st.button(d.type, key=f"add:{d.type}", help=d.summary, on_click=_add_from_palette, args=(d.type,))
+                st.button(d.type, key=f"add:{d.type}", help=d.summary, on_click=_add_from_palette, args=(d.type,), type="secondary")
 
 
 # ---------------------------------------------------------------- layer cards
@@ -133,21 +133,25 @@ def _card_tools(d, path: tuple[int, ...], siblings: int) -> None:
                 st.caption(t(f"layers.symbols.{d.type}"))
 
 
+FIELD_WIDTH = 150  # px: a field keeps its label on one line, and the fields wrap on a narrow (projector) screen
+
+
 def _card_fields(d, path: tuple[int, ...], layer: Entry) -> None:
     params = list(d.params)
     activated = layer.type in edit.ACTIVATED
     if not params and not activated:
         return
-    cols = st.columns(min(3, len(params) + activated))
     values = layer.args()
-    for j, p in enumerate(params):
-        with cols[j % len(cols)]:
+    keys = []
+    with st.container(horizontal=True, wrap=True, gap="small", vertical_alignment="bottom"):
+        for p in params:
             k = wkey("p", path, p.name)
-            param_input(p, values.get(p.name), k, commit_field, (p, k, _set_arg(path, p.name)))
-            field_error(k)
-    if activated:
-        with cols[len(params) % len(cols)]:
+            keys.append(k)
+            param_input(p, values.get(p.name), k, commit_field, (p, k, _set_arg(path, p.name)), width=FIELD_WIDTH)
+        if activated:
             _activation_select(path)
+    for k in keys:
+        field_error(k)
 
 
 def _set_arg(path: tuple[int, ...], name: str):
@@ -174,15 +178,15 @@ def _activation_select(path) -> None:
     labels = {"none": t("build.card.no_activation"), **{a: a for a in ACTIVATIONS}}
     options = list(labels)
     st.selectbox(t("build.card.activation"), options, index=options.index(current), key=k, on_change=_on_activation, args=(path, k),
-                 help=t("build.card.activation_help"), format_func=labels.get)
+                 help=t("build.card.activation_help"), format_func=labels.get, width=FIELD_WIDTH)
 
 
 # ---------------------------------------------------------------- totals and diagram
 def totals(a: Analysis) -> None:
-    c1, c2, c3 = st.columns(3)
-    c1.metric(t("build.totals.params"), f"{a.total_params:,}", help=t("build.totals.params_help"))
-    c2.metric(t("build.totals.macs"), _si(a.total_macs), help=t("build.totals.macs_help"))
-    c3.metric(t("build.totals.weights"), _bytes(a.total_params * 4), help=t("build.totals.weights_help"))
+    with st.container(horizontal=True, wrap=True, gap="medium"):
+        st.metric(t("build.totals.params"), f"{a.total_params:,}", help=t("build.totals.params_help"), width="content")
+        st.metric(t("build.totals.macs"), _si(a.total_macs), help=t("build.totals.macs_help"), width="content")
+        st.metric(t("build.totals.weights"), _bytes(a.total_params * 4), help=t("build.totals.weights_help"), width="content")
 
 
 def _si(n: int) -> str:

@@ -58,7 +58,7 @@ def _options(current) -> None:
             param_input(p, values.get(p.name), k, commit_field, (p, k, _set_option(p.name)))
             field_error(k)
     st.button(t("build.dataset.starter", title=d.title), key=wkey("starter", current.name), on_click=_load_starter,
-              args=(current.name,), help=t("build.dataset.starter_help"))
+              args=(current.name,), help=t("build.dataset.starter_help"), wrap=True)
 
 
 def _set_option(name: str):

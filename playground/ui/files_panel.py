@@ -53,19 +53,19 @@ def _final_lr() -> float | None:
 def templates_and_files(a: Analysis) -> None:
     ex = examples()
     k = wkey("template")
-    c1, c2, c3, c4 = st.columns([2.2, 1, 1.6, 1], vertical_alignment="bottom")
+    row = st.container(horizontal=True, wrap=True, gap="small", vertical_alignment="bottom")
     labels = {"": t("build.files.choose_template"), **{n: spec.name or n for n, spec in ex.items()}}
-    c1.selectbox(t("build.files.template"), list(labels), key=k, on_change=_load_example, args=(k,), format_func=labels.get)
+    row.selectbox(t("build.files.template"), list(labels), key=k, on_change=_load_example, args=(k,), format_func=labels.get, width=320)
     spec = state.spec()
     name = slug(spec.name)
-    c2.download_button(t("build.files.download_spec"), spec.to_json(), file_name=f"{name}.json", mime="application/json",
-                       key="dl-spec", width="stretch", on_click="ignore", icon=":material/download:", help=t("build.files.download_spec_help"))
-    with c3.popover(t("build.files.upload_spec"), icon=":material/upload:", width="stretch"):
+    row.download_button(t("build.files.download_spec"), spec.to_json(), file_name=f"{name}.json", mime="application/json",
+                        key="dl-spec", width="content", on_click="ignore", icon=":material/download:", help=t("build.files.download_spec_help"))
+    with row.popover(t("build.files.upload_spec"), icon=":material/upload:", width="content"):
         st.file_uploader(t("build.files.spec_file", limit=MAX_SPEC_BYTES // 1_000_000), type=["json"], key="spec-file",
                          on_change=_on_spec_upload)
     code = export_code(a, lr=_final_lr()) if a.ok else ""
-    c4.download_button(t("build.files.export"), code, file_name=f"{name}.py", mime="text/x-python", key="dl-code", width="stretch",
-                       on_click="ignore", icon=":material/code:", disabled=not a.ok,
-                       help=t("build.files.export_help") if a.ok else t("build.files.export_disabled"))
+    row.download_button(t("build.files.export"), code, file_name=f"{name}.py", mime="text/x-python", key="dl-code", width="content",
+                        on_click="ignore", icon=":material/code:", disabled=not a.ok,
+                        help=t("build.files.export_help") if a.ok else t("build.files.export_disabled"))
     if (err := st.session_state.get(UPLOAD_ERROR)) is not None:
         say("error", str(err))

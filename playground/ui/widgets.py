@@ -117,14 +117,15 @@ def language_switch() -> None:
                          on_change=_on_language, label_visibility="collapsed")
 
 
-def param_input(p: Param, value: Any, key: str, on_change: Callable, args: tuple, label: str | None = None, disabled: bool = False) -> None:
+def param_input(p: Param, value: Any, key: str, on_change: Callable, args: tuple, label: str | None = None, disabled: bool = False,
+                width: int | str = "stretch") -> None:
     """One widget for one registry parameter; `on_change(*args)` checks the new value and writes it into the spec.
 
     Number fields carry no min/max of their own: the registry's check refuses a value out of range with a sentence
     (the browser would clamp it silently), and an integer field takes what is typed, so 3.7 is refused, not rounded.
     """
     label = label or p.name
-    common = {"key": key, "help": p.help_text or None, "on_change": on_change, "args": args, "disabled": disabled}
+    common = {"key": key, "help": p.help_text or None, "on_change": on_change, "args": args, "disabled": disabled, "width": width}
     if p.kind == "bool":
         st.checkbox(label, value=bool(value), **common)
     elif p.kind == "choice":
@@ -132,7 +133,7 @@ def param_input(p: Param, value: Any, key: str, on_change: Callable, args: tuple
         st.selectbox(label, options, index=options.index(value) if value in options else 0, **common)
     elif p.kind in ("int", "float"):
         if p.min is not None and p.min == p.max:
-            st.number_input(label, value=int(value), disabled=True, key=key, help=p.help_text or None)
+            st.number_input(label, value=int(value), disabled=True, key=key, help=p.help_text or None, width=width)
             return
         step = float(p.step) if p.step is not None else (1.0 if p.kind == "int" else (None if p.log else 0.1))
         st.number_input(label, value=None if value is None else float(value), step=step, format="%.10g",
