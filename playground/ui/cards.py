@@ -100,37 +100,46 @@ def _card(a: Analysis, path: tuple[int, ...], layer: Entry, siblings: int) -> No
     d = LAYERS[layer.type]
     info = a.found.get(path)
     with st.container(border=True, key=f"card-{layer_index(path).replace('.', '-')}"):
+        editable = state.view().shows("layers")
         head, tools = st.columns([1, 1], vertical_alignment="center")
         head.markdown(f"<p class='pg-card-title'><span class='pg-family' style='background:{FAMILY_COLORS[d.family]}'></span>"
                       f"{layer_index(path)} · {html.escape(layer.type)}</p>", unsafe_allow_html=True, help=d.summary)
         with tools.container(horizontal=True, horizontal_alignment="right", gap="small"):
-            _card_tools(d, path, siblings)
+            _card_tools(d, path, siblings, editable)
         if info is not None:
             shape = t("build.card.shape", shape=format_shape(info.out_shape), params=info.params)
         else:
             shape = t("build.card.shape_unknown")
         st.markdown(f"<p class='pg-muted pg-card-shape'>→ {shape}</p>", unsafe_allow_html=True)
-        _card_fields(d, path, layer)
+        if editable:
+            _card_fields(d, path, layer)
+        elif args := layer.args():
+            st.caption(", ".join(f"{k}={v}" for k, v in args.items()))
         for problem in a.problems_at(path):
             say("error" if problem in a.problems else "warning", problem.message)
-            if problem.fix:
+            if problem.fix and editable:
                 st.button(t("build.card.fix", fix=problem.fix["label"]), key=wkey("fix", path, problem.fix["label"].key), type="primary",
                           on_click=_apply_fix, args=(path, problem.fix))
         _card_children(a, d, path, layer)
 
 
-def _card_tools(d, path: tuple[int, ...], siblings: int) -> None:
+def _card_tools(d, path: tuple[int, ...], siblings: int, editable: bool) -> None:
+    if editable:
+        _edit_tools(path, siblings)
+    if d.formula:
+        with st.popover(ICON["formula"], help=t("build.card.formula"), type="tertiary"):
+            st.latex(d.formula)
+            if i18n.has(f"layers.symbols.{d.type}"):
+                st.caption(t(f"layers.symbols.{d.type}"))
+
+
+def _edit_tools(path: tuple[int, ...], siblings: int) -> None:
     st.button(ICON["up"], key=wkey("up", path), help=t("build.card.up"), on_click=_do, args=(edit.move_layer, path, -1),
               disabled=path[-1] == 0, type="tertiary")
     st.button(ICON["down"], key=wkey("down", path), help=t("build.card.down"), on_click=_do, args=(edit.move_layer, path, 1),
               disabled=path[-1] == siblings - 1, type="tertiary")
     st.button(ICON["dup"], key=wkey("dup", path), help=t("build.card.duplicate"), on_click=_do, args=(edit.duplicate_layer, path), type="tertiary")
     st.button(ICON["del"], key=wkey("del", path), help=t("build.card.delete"), on_click=_do, args=(edit.remove_layer, path), type="tertiary")
-    if d.formula:
-        with st.popover(ICON["formula"], help=t("build.card.formula"), type="tertiary"):
-            st.latex(d.formula)
-            if i18n.has(f"layers.symbols.{d.type}"):
-                st.caption(t(f"layers.symbols.{d.type}"))
 
 
 FIELD_WIDTH = 150  # px: a field keeps its label on one line, and the fields wrap on a narrow (projector) screen
@@ -164,10 +173,12 @@ def _card_children(a: Analysis, d, path: tuple[int, ...], layer: Entry) -> None:
         inner = layer.layers
         for j, child in enumerate(inner):
             _card(a, path + (j,), child, len(inner))
+        if not state.view().shows("layers"):
+            return
         k = wkey("inside", path)
         labels = {"": t("build.card.choose_layer"), **{ltype: ltype for ltype in LAYERS}}
         st.selectbox(t("build.card.add_inside"), list(labels), key=k, on_change=_add_inside, args=(path, k), format_func=labels.get)
-    elif layer.type in edit.ACTIVATED and len(path) == 1:
+    elif layer.type in edit.ACTIVATED and len(path) == 1 and state.view().shows("layers"):
         st.button(t("build.card.wrap"), key=wkey("wrap", path), help=t("build.card.wrap_help"),
                   on_click=_do, args=(edit.wrap_in_residual, path), type="tertiary")
 

@@ -11,7 +11,7 @@ from playground.layers import format_shape
 from playground.plots import data as data_plots
 from playground.templates import starter
 from playground.ui import state
-from playground.ui.widgets import commit_field, field_error, param_input, say, wkey
+from playground.ui.widgets import chart, commit_field, field_error, param_input, say, wkey
 
 CSV_KEY = "csv"  # session state: {"file_id", "table", "separator"} of the last CSV read, or {"file_id", "error"}
 
@@ -30,6 +30,12 @@ def _load_starter(name: str) -> None:
 def dataset_panel(a: Analysis) -> None:
     current = state.spec().dataset
     names = list(DATASETS) + ([UPLOAD] if state.uploaded_dataset() is not None or current.name == UPLOAD else [])
+    if not state.view().shows("dataset"):
+        if a.dataset is not None:
+            st.markdown(f"**{t(f'datasets.{current.name}.title')}** — {t(f'datasets.{current.name}.description')}"
+                        if current.name != UPLOAD else f"**{t('datasets.upload.title')}**")
+            preview(a.dataset)
+        return
     c1, c2 = st.columns([2, 3])
     with c1:
         k = wkey("dataset")
@@ -68,11 +74,11 @@ def _set_option(name: str):
 def preview(ds) -> None:
     st.markdown(t("build.dataset.preview", train=ds.n_train, test=ds.n_test, shape=format_shape(ds.input_shape)))
     if ds.input_shape == (2,):
-        st.plotly_chart(data_plots.points_2d(ds, height=330), key="preview-2d")
+        chart(data_plots.points_2d(ds, height=330), key="preview-2d")
     elif ds.input_shape == (1,):
-        st.plotly_chart(data_plots.curve_1d(ds, height=330), key="preview-1d")
+        chart(data_plots.curve_1d(ds, height=330), key="preview-1d")
     elif len(ds.input_shape) == 3:
-        st.plotly_chart(data_plots.image_grid(ds, 16, 8), key="preview-images")
+        chart(data_plots.image_grid(ds, 16, 8), key="preview-images")
     elif len(ds.input_shape) == 2 or ds.input_kind == "tokens":
         st.dataframe(data_plots.sequence_table(ds), hide_index=True, width="stretch")
     else:

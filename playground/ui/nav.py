@@ -7,6 +7,7 @@ import streamlit as st
 
 from playground.i18n import t
 from playground.lessons import LESSONS, Lesson, number
+from playground.ui import state
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = (
@@ -21,6 +22,8 @@ def pages() -> dict:
     playground = [st.Page(path, title=t(f"app.nav.{name}"), icon=icon, default=i == 0) for i, (path, name, icon) in enumerate(PAGES)]
     learn = [st.Page(lesson.page, title=f"{number(lesson.slug)}. {t(f'learn_{lesson.slug}.title')}", icon=lesson.icon)
              for lesson in written_lessons()]
+    if not state.view().shows("learn"):
+        return {t("app.nav.playground"): playground}
     return {t("app.nav.playground"): playground, t("app.nav.learn"): learn}
 
 

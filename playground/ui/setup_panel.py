@@ -41,13 +41,14 @@ def _typed_section(a: Analysis, section: str, registry: dict, entry) -> None:
 
 
 def setup_panel(a: Analysis) -> None:
-    c1, c2, c3 = st.columns(3)
-    with c1:
-        _typed_section(a, "loss", LOSSES, a.loss)
-    with c2:
-        _typed_section(a, "optimizer", OPTIMIZERS, a.optimizer)
-    with c3:
-        _training(a)
+    """The loss, optimizer and training columns a teacher has not hidden."""
+    parts = {"loss": lambda: _typed_section(a, "loss", LOSSES, a.loss),
+             "optimizer": lambda: _typed_section(a, "optimizer", OPTIMIZERS, a.optimizer),
+             "training": lambda: _training(a)}
+    shown = [draw for part, draw in parts.items() if state.view().shows(part)]
+    for col, draw in zip(st.columns(3) if shown else [], shown):
+        with col:
+            draw()
 
 
 def _training(a: Analysis) -> None:

@@ -18,9 +18,11 @@ from playground.datasets import UPLOAD, Dataset
 from playground.i18n import Msg
 from playground.spec import Spec, SpecError, decode_link, encode_link
 from playground.templates import default_spec
+from playground.view import View, parse_view
 from playground.training import TrainingJob
 
-SPEC, REV, LINK_ERROR, UPLOADED, NOTICE, LANG = "spec", "rev", "link_error", "uploaded_dataset", "notice", "lang"
+SPEC, REV, LINK_ERROR, UPLOADED, NOTICE, LANG, VIEW = "spec", "rev", "link_error", "uploaded_dataset", "notice", "lang", "view"
+VIEW_PARAMS = ("present", "hide")
 
 
 def _session_language() -> str | None:
@@ -51,6 +53,7 @@ def ensure() -> None:
     """Every run: the language, then on a session's first run the spec from the link (else the default model)."""
     if LANG not in st.session_state:
         st.session_state[LANG] = _choose_language()
+    _ensure_view()
     raw = st.query_params.get("spec")
     if SPEC not in st.session_state:
         st.session_state[REV] = 0
@@ -59,6 +62,30 @@ def ensure() -> None:
         if (linked := _spec_from_link(raw)) is not None:
             set_spec(linked)
     write_link()  # navigating between pages drops the query string; every page writes it back
+
+
+def _ensure_view() -> None:
+    """Presentation mode and hidden parts: from the link on a first visit or when a link asks for another view."""
+    asked = [st.query_params.get(k) for k in VIEW_PARAMS]
+    if VIEW in st.session_state and not any(asked):
+        return
+    new, problems = parse_view(*asked)
+    if VIEW not in st.session_state or new != st.session_state[VIEW]:
+        st.session_state[VIEW] = new
+        if problems:
+            notify(problems[0], "warning")
+
+
+def view() -> View:
+    """The session's view; before the page has stored it (the navigation is built first), the one the link asks for."""
+    if VIEW in st.session_state:
+        return st.session_state[VIEW]
+    return parse_view(*(st.query_params.get(k) for k in VIEW_PARAMS))[0]
+
+
+def set_view(new: View) -> None:
+    st.session_state[VIEW] = new
+    write_link()
 
 
 def _spec_from_link(raw: str | None) -> Spec | None:
@@ -71,8 +98,8 @@ def _spec_from_link(raw: str | None) -> Spec | None:
 
 
 def link_params(spec: Spec | None = None) -> dict[str, str]:
-    """The query string of a link inside the app: a model (this session's unless given) and the language."""
-    return {"spec": encode_link(spec if spec is not None else st.session_state[SPEC]), "lang": language()}
+    """The query string of a link inside the app: a model (this session's unless given), the language and the view."""
+    return {"spec": encode_link(spec if spec is not None else st.session_state[SPEC]), "lang": language(), **view().params()}
 
 
 def spec() -> Spec:
@@ -103,9 +130,13 @@ def apply(edit: Callable[..., Spec], *args: Any, rebuild_widgets: bool = True) -
 
 def write_link() -> None:
     """Put the page's state in its address: the spec and the language survive a reload and a copied link."""
-    for k, v in link_params().items():
+    wanted = link_params()
+    for k, v in wanted.items():
         if st.query_params.get(k) != v:
             st.query_params[k] = v
+    for k in VIEW_PARAMS:
+        if k not in wanted and k in st.query_params:
+            del st.query_params[k]
 
 
 def uploaded_dataset() -> Dataset | None:

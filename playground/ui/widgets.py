@@ -12,6 +12,7 @@ from playground.i18n import Msg, msg, t
 from playground.edit import model_family
 from playground.params import Param
 from playground.spec import Spec
+from playground.view import View
 from playground.ui import state
 from playground.ui.nav import ensure_navigation
 
@@ -32,6 +33,16 @@ CSS = """
   [data-testid="stProgress"] div {transition: none !important;}
 </style>
 """
+# Presentation mode, for a projector: no sidebar, larger type, the whole width for the figures.
+PRESENT_CSS = """
+<style>
+  section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"] {display: none;}
+  html {font-size: 20px;}
+  .block-container {max-width: 100%; padding-left: 2.5rem; padding-right: 2.5rem;}
+  [data-testid="stMetricValue"] {font-size: 2.4rem;}
+</style>
+"""
+PRESENT_SCALE = 1.3  # figures' type and height in presentation mode
 
 
 _MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|~<>$:"})
@@ -53,6 +64,11 @@ def page_frame(title: str, subtitle: str = "") -> None:
     torch.set_num_threads(1)  # per thread under OpenMP, and every run is a new thread
     state.ensure()
     st.markdown(CSS, unsafe_allow_html=True)
+    if state.view().present:
+        st.markdown(PRESENT_CSS, unsafe_allow_html=True)
+        with st.container(horizontal=True, horizontal_alignment="right"):
+            st.button(t("app.present.exit"), key="present-exit", icon=":material/close_fullscreen:", on_click=_exit_presentation,
+                      type="tertiary")
     sidebar_summary()
     st.title(title)
     if subtitle:
@@ -62,6 +78,18 @@ def page_frame(title: str, subtitle: str = "") -> None:
     if (notice := state.pop_notice()) is not None:
         kind, message = notice
         say(kind, str(message))
+
+
+def _exit_presentation() -> None:
+    state.set_view(View(False, state.view().hidden))
+
+
+def chart(fig, key: str, **kwargs: Any) -> None:
+    """st.plotly_chart, with larger type and figures in presentation mode (read from a projector's distance)."""
+    if state.view().present:
+        base = fig.layout.font.size or 15
+        fig.update_layout(font={"size": round(base * PRESENT_SCALE)}, height=round((fig.layout.height or 360) * PRESENT_SCALE))
+    st.plotly_chart(fig, key=key, **kwargs)
 
 
 def model_line() -> str:
@@ -96,7 +124,8 @@ def sidebar_summary() -> None:
         st.caption(t("app.sidebar.training", status=status_line()))
 
     with st.sidebar:
-        language_switch()
+        if state.view().shows("language"):
+            language_switch()
         st.markdown(f"<div class='pg-summary'>{html.escape(model_line())}</div>", unsafe_allow_html=True)
         status()
 

@@ -8,6 +8,7 @@ from playground.layers import LAYERS
 from playground.lessons import neurons as lesson
 from playground.plots.lessons import neurons as figs
 from playground.ui.learn.frame import lesson_header, next_lesson, try_it
+from playground.ui.widgets import chart
 
 SLUG = "neurons"
 
@@ -34,7 +35,7 @@ def _neuron() -> None:
         name = st.selectbox(t("learn_neurons.neuron.activation"), lesson.ELEMENTWISE, index=lesson.ELEMENTWISE.index("Sigmoid"), key="l1-act")
         st.caption(t("learn_neurons.neuron.caption"))
     with figure:
-        st.plotly_chart(figs.neuron_surface(lesson.neuron_surface(w1, w2, b, name)), key="l1-surface")
+        chart(figs.neuron_surface(lesson.neuron_surface(w1, w2, b, name)), key="l1-surface")
 
 
 def _activations() -> None:
@@ -45,7 +46,7 @@ def _activations() -> None:
     if not chosen:
         st.info(t("learn_neurons.activations.none"))
         return
-    st.plotly_chart(figs.activation_curves([lesson.curve(name) for name in chosen]), key="l1-curves-fig")
+    chart(figs.activation_curves([lesson.curve(name) for name in chosen]), key="l1-curves-fig")
     for name in chosen:
         st.markdown(f"**{name}** — {LAYERS[name].summary}")
         formula, derivative = st.columns(2)
