@@ -2,7 +2,7 @@
 import streamlit as st
 
 from playground.i18n import t
-from playground.ui import cards, data_panel, files_panel, setup_panel, share_panel, state
+from playground.ui import cards, data_panel, features_panel, files_panel, setup_panel, share_panel, state
 from playground.ui.widgets import page_frame, say, stale_job_banner
 
 page_frame(t("build.page.title"), t("build.page.subtitle"))
@@ -17,6 +17,7 @@ with st.container(border=True):
 
 model, side = st.columns([3, 2], gap="medium")
 with model:
+    features_panel.features_panel(a)
     cards.layer_stack(a)
 with side:
     if view.shows("palette"):

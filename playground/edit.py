@@ -169,3 +169,19 @@ def model_family(spec: Spec) -> str:
         if types & members:
             return name
     return "MLP"
+
+
+def input_features(spec: Spec) -> list[str] | None:
+    """The features an InputFeatures first layer feeds the network, or None when the model reads the raw point."""
+    first = spec.layers[0] if spec.layers else None
+    return list(first.features) if first is not None and first.type == "InputFeatures" else None
+
+
+def set_input_features(spec: Spec, features: list[str] | None) -> Spec:
+    """Feed the network these features of each 2-D point (an InputFeatures first layer), or None for the point itself."""
+    current = input_features(spec)
+    if features is None:
+        return remove_layer(spec, (0,)) if current is not None else spec
+    if current is None:
+        return insert_layer(spec, (0,), {"type": "InputFeatures", "features": list(features)})
+    return set_arg(spec, (0,), "features", list(features))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from playground.i18n import Msg, msg, t
+from playground.modules import INPUT_FEATURES
 from playground.params import Param, ParamSet, show
 
 FAMILIES = ("dense", "convolution", "pooling", "normalization", "recurrent", "attention", "activation", "utility")
@@ -262,6 +263,18 @@ _add(LayerDef(
     passes_tokens=True,
 ))
 _add(LayerDef("Flatten", "utility", make=lambda s, a, v: Call("nn.Flatten")))
+
+
+def _check_points(s, a):
+    return None if s == (2,) else Need(msg("layers.need.points", shape=format_shape(s)))
+
+
+_features_params = ParamSet((Param("features", "choice_list", ["x1", "x2"], "layers.param.features", choices=tuple(INPUT_FEATURES)),))
+_add(LayerDef(
+    "InputFeatures", "utility", r"(x_1, x_2) \mapsto (x_1,\ x_2,\ x_1^2,\ x_2^2,\ x_1 x_2,\ \sin x_1,\ \sin x_2)", _features_params,
+    make=lambda s, a, v: Call("InputFeatures", (list(a["features"]),)),
+    check=_check_points,
+))
 
 
 def _check_reshape(s, a):

@@ -137,5 +137,28 @@ class Recurrent(nn.Module):
         return self.cell(x)[0]
 
 
+INPUT_FEATURES = {  # TensorFlow Playground's input features of a 2-D point
+    "x1": lambda x1, x2: x1,
+    "x2": lambda x1, x2: x2,
+    "x1^2": lambda x1, x2: x1 * x1,
+    "x2^2": lambda x1, x2: x2 * x2,
+    "x1*x2": lambda x1, x2: x1 * x2,
+    "sin(x1)": lambda x1, x2: torch.sin(x1),
+    "sin(x2)": lambda x1, x2: torch.sin(x2),
+}
+
+
+class InputFeatures(nn.Module):
+    """Turns each 2-D point (x1, x2) into the chosen features, e.g. x1², x2², x1·x2, sin x1, stacked side by side."""
+
+    def __init__(self, features: list[str]):
+        super().__init__()
+        self.features = tuple(features)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1, x2 = x[:, 0], x[:, 1]
+        return torch.stack([INPUT_FEATURES[name](x1, x2) for name in self.features], dim=1)
+
+
 class Net(nn.Sequential):
     """The whole model: the layers applied one after another (an nn.Sequential with a clearer name)."""

@@ -14,7 +14,7 @@ from pydantic_core import PydanticCustomError
 
 from playground.i18n import Msg, msg, t
 
-Kind = Literal["int", "float", "bool", "choice", "int_list"]
+Kind = Literal["int", "float", "bool", "choice", "choice_list", "int_list"]
 _TYPES = {"int": int, "float": float, "bool": bool, "int_list": list[int]}
 
 
@@ -49,6 +49,8 @@ class Param:
             return msg("spec.param.choice", name=self.name, options=", ".join(map(str, self.choices)), got=show(value))
         if self.kind == "int_list":
             return self._check_list(value)
+        if self.kind == "choice_list":
+            return self._check_choices(value)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return msg("spec.param.whole_number" if self.kind == "int" else "spec.param.number", name=self.name, got=show(value))
         if isinstance(value, float) and not math.isfinite(value):
@@ -71,6 +73,15 @@ class Param:
             return msg("spec.param.int_list_inferred", name=self.name)
         return None
 
+    def _check_choices(self, value: Any) -> Msg | None:
+        options = ", ".join(map(str, self.choices))
+        if not isinstance(value, list) or not value or len(set(map(repr, value))) != len(value):
+            return msg("spec.param.choice_list", name=self.name, options=options, got=show(value))
+        bad = next((v for v in value if v not in self.choices), None)
+        if bad is not None:
+            return msg("spec.param.choice", name=self.name, options=options, got=show(bad))
+        return None
+
     def coerce(self, value: Any) -> Any:
         """Normalise an accepted value (a JSON 3.0 for an int parameter becomes 3)."""
         if self.kind == "int" and isinstance(value, float):
@@ -88,7 +99,7 @@ class Param:
 
     def annotation(self) -> Any:
         """The pydantic type of this parameter: our own check first, then the plain Python type."""
-        base = Literal[self.choices] if self.kind == "choice" else _TYPES[self.kind]
+        base = Literal[self.choices] if self.kind == "choice" else list[Literal[self.choices]] if self.kind == "choice_list" else _TYPES[self.kind]
         if self.optional:
             base = base | None
         return Annotated[base, BeforeValidator(self.validate)]

@@ -37,6 +37,8 @@ SPECS = {
     },
     "bce_binary": {"dataset": {"name": "moons"}, "layers": [{"type": "Linear", "out_features": 8}, {"type": "Tanh"}, {"type": "Linear", "out_features": 1}],
                    "loss": {"type": "BCEWithLogitsLoss"}},
+    "input_features": {"dataset": {"name": "circle"}, "layers": [{"type": "InputFeatures", "features": ["x1^2", "x2^2", "x1*x2", "sin(x1)"]},
+                                                                  {"type": "Linear", "out_features": 2}]},
     "mse_classes": {"dataset": {"name": "iris"}, "layers": [{"type": "Linear", "out_features": 3}], "loss": {"type": "MSELoss"}},
 }
 
