@@ -9,7 +9,7 @@ from conftest import ROOT
 from playground.spec import Spec, encode_link, from_data
 
 APP = str(ROOT / "app.py")
-TIMEOUT = 30
+TIMEOUT = 60  # seconds for one script run: generous, so a busy machine slows the suite rather than failing it
 
 
 def app(spec: dict | Spec | None = None, link: str | None = None, lang: str | None = None) -> AppTest:
