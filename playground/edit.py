@@ -185,3 +185,10 @@ def set_input_features(spec: Spec, features: list[str] | None) -> Spec:
     if current is None:
         return insert_layer(spec, (0,), {"type": "InputFeatures", "features": list(features)})
     return set_arg(spec, (0,), "features", list(features))
+
+
+def reorder_layers(spec: Spec, order: list[int]) -> Spec:
+    """The top-level layers in a new order (a permutation of their indexes), e.g. from dragging the cards."""
+    if sorted(order) != list(range(len(spec.layers))):
+        raise ValueError(f"not a reordering of {len(spec.layers)} layers: {order}")
+    return _edited(spec, lambda doc: doc.update(layers=[doc["layers"][i] for i in order]))

@@ -19,6 +19,10 @@ from playground.spec import Entry, layer_index
 from playground.ui import state
 from playground.ui.widgets import commit_field, field_error, param_input, say, wkey
 
+SORTABLE_STYLE = """
+.sortable-component {background: transparent; border: none; padding: 0;}
+.sortable-item, .sortable-item:hover {background: #f1f5f9; color: #0f172a; border: 1px solid #cbd5e1; font-size: 1rem; cursor: grab;}
+"""
 ICON = {"up": ":material/arrow_upward:", "down": ":material/arrow_downward:", "dup": ":material/content_copy:",
         "del": ":material/delete:", "formula": ":material/function:"}
 
@@ -89,11 +93,26 @@ def layer_stack(a: Analysis) -> None:
     layers = state.spec().layers
     if not layers:
         st.info(t("build.model.empty"))
+    if len(layers) > 1 and state.view().shows("layers"):
+        _drag_to_reorder(layers)
     for i, layer in enumerate(layers):
         _card(a, (i,), layer, len(layers))
     for p in a.problems:
         if p.path is None and p.where in ("layers", "loss"):
             say("error", p.message)
+
+
+def _drag_to_reorder(layers: list[Entry]) -> None:
+    """The layers as a list to drag (streamlit-sortables); the buttons on each card do the same one step at a time."""
+    from streamlit_sortables import sort_items
+
+    labels = [f"{i} · {layer.type}" for i, layer in enumerate(layers)]
+    if not st.toggle(t("build.model.reorder"), key="reorder-open", help=t("build.model.reorder_help")):
+        return
+    dragged = sort_items(labels, direction="vertical", key=wkey("sort"), custom_style=SORTABLE_STYLE)
+    if dragged != labels and sorted(dragged) == sorted(labels):
+        state.apply(edit.reorder_layers, [labels.index(label) for label in dragged])
+        st.rerun()
 
 
 def _card(a: Analysis, path: tuple[int, ...], layer: Entry, siblings: int) -> None:

@@ -36,6 +36,6 @@ def features_panel(a: Analysis) -> None:
         st.caption(t("features.caption"))
         chart(feature_thumbnails(feature_maps(ds), chosen), key="features-thumbs", config={"displayModeBar": False})
         prefix = wkey("feat", "")
-        columns = st.columns(len(INPUT_FEATURES))
-        for col, name in zip(columns, INPUT_FEATURES):
-            col.checkbox(NAMES[name], value=name in chosen, key=f"{prefix}{name}", on_change=_on_feature, args=(prefix,))
+        with st.container(horizontal=True, wrap=True, gap="medium"):
+            for name in INPUT_FEATURES:
+                st.checkbox(NAMES[name], value=name in chosen, key=f"{prefix}{name}", on_change=_on_feature, args=(prefix,))
