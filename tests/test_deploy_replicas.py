@@ -30,7 +30,7 @@ from urllib.parse import urlparse
 import pytest
 import websockets
 
-from playground.spec import encode_link
+from playground.spec import encode_link, from_data
 from server import ROOT, free_port, serve_app
 
 sys.path.append(str(ROOT / "benchmarks"))
@@ -244,7 +244,7 @@ async def until(what: str, done) -> None:
 def spiral_query() -> str:
     spec = json.loads((ROOT / "playground" / "examples" / "mlp_spiral.json").read_text())
     spec["training"]["epochs"] = 1000  # far more than any wait below: a run ends when the test presses Stop
-    return f"spec={encode_link(spec)}"
+    return f"spec={encode_link(from_data(spec))}"
 
 
 async def arrive(base: str) -> list[Browser]:
