@@ -1,6 +1,6 @@
 """Sixty browsers through nginx to two replicas of the app, on this machine. Prints a markdown table.
 
-    python benchmarks/replicas.py            # about 3 minutes
+    python benchmarks/replicas.py            # minutes: about 12 on this shared machine at a load average of 15
 
 The setup of tests/test_deploy_replicas.py (the shipped nginx config on loopback, two `streamlit run app.py`,
 protocol clients from benchmarks/wsclient.py that load the page, keep the session's cookies and fire the
