@@ -384,6 +384,13 @@ def _make_majority(n_samples: int, seq_len: int, test_fraction: float, seed: int
     return _tokens("majority", x, 2 * x.sum(axis=1) > seq_len, _digit_vocab(2), test_fraction, rng, ("0", "1"))
 
 
+def _make_recall(n_samples: int, seq_len: int, vocab_size: int, test_fraction: float, seed: int) -> Dataset:
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, vocab_size, (n_samples, seq_len))
+    # The label is the first token; the seq_len − 1 tokens after it are distractors the model must carry it past.
+    return _tokens("recall", x, x[:, 0], _digit_vocab(vocab_size), test_fraction, rng)
+
+
 def _make_sine_forecast(n_samples: int, seq_len: int, noise: float, test_fraction: float, seed: int) -> Dataset:
     rng = np.random.default_rng(seed)
     freq = rng.uniform(0.1, 0.5, (n_samples, 1))
@@ -452,6 +459,10 @@ DATASETS: dict[str, DatasetDef] = {d.name: d for d in (
     DatasetDef("sort", "sequence", "token_classification", _TOKEN_TASK, _make_sort, np.sort),
     DatasetDef("parity", "sequence", "binary", _bits(8), _make_parity, lambda ids: int(ids.sum() % 2)),
     DatasetDef("majority", "sequence", "binary", _bits(9), _make_majority, lambda ids: int(2 * ids.sum() > len(ids))),
+    DatasetDef("recall", "sequence", "multiclass",
+               _options(_n_samples(2000, 200, 20000), _seq_len(31, 2, 128),
+                        Param("vocab_size", "int", 4, "datasets.param.vocab_size", min=2, max=30, step=1)),
+               _make_recall, lambda ids: int(ids[0])),
     DatasetDef("sine_forecast", "sequence", "regression",
                _options(_n_samples(2000, 200, 20000), _seq_len(20, 4, 64), _noise(0.05)), _make_sine_forecast),
     DatasetDef("text", "text", "next_token", _options(_n_samples(3000, 200, 20000), _seq_len(32, 8, 64)), _make_text),
