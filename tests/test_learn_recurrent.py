@@ -179,6 +179,27 @@ def test_gate_states_are_named_in_pytorchs_order(kind):
         assert np.allclose(s["h"], (1 - s["z"]) * s["n"] + s["z"] * prev, atol=1e-6)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", lesson.KINDS)
+def test_the_demo_models_the_page_shows_have_learned_to_recall(kind):
+    model, a = lesson.trained_demo(kind)
+    assert a.spec.training.epochs == lesson.DEMO_EPOCHS
+    with torch.no_grad():
+        assert (model(a.dataset.x_test).argmax(-1) == a.dataset.y_test).float().mean() == 1.0
+
+
+def test_a_float_sequence_is_unrolled_with_its_values():
+    spec = from_data({"dataset": {"name": "sine_forecast", "seq_len": 6, "n_samples": 200},
+                      "layers": [{"type": "GRU", "hidden_size": 5, "bidirectional": True},
+                                 {"type": "SequencePool", "mode": "last"}, {"type": "Linear", "out_features": 1}]})
+    a = analyze(spec)
+    x = lesson.demo_input(a)
+    u = lesson.unroll(build_model(a).eval(), a, x)
+    assert u.inputs == [f"{v:.2f}" for v in x[0, :, 0].tolist()] and u.prediction is None
+    assert u.bidirectional and u.hidden.shape == (6, 10)
+    assert "out [" not in figs.unrolled(u)
+
+
 # ---------------------------------------------------------------- the page's controls
 def test_the_gap_and_forget_bias_redraw_the_gradients_and_retarget_the_links():
     at = app()

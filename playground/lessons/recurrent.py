@@ -121,7 +121,7 @@ def set_forget_bias(lstm: nn.LSTM, value: float) -> None:
 @dataclass(frozen=True)
 class StepGradients:
     kind: str
-    norms: np.ndarray  # mean over the batch of ‖∂L/∂x_t‖, t = 0 … gap
+    norms: np.ndarray  # mean over the batch of ‖∂L/∂x_t‖ for t = 1 … gap + 1 (index 0: the token to recall)
 
     @property
     def ratio(self) -> float:
@@ -173,7 +173,6 @@ class Unrolled:
     """What the unrolled diagram shows: one cell per step with its input and hidden state."""
 
     kind: str  # RNN, LSTM or GRU
-    layer: str  # the layer's label, e.g. "1 LSTM"
     inputs: list[str]  # what enters at each step (a token, or the step's values)
     hidden: np.ndarray  # (T, H·directions): h_t after each step
     num_layers: int
@@ -182,8 +181,8 @@ class Unrolled:
 
 
 def recurrent_trace(model: nn.Module, analysis: Analysis, x: torch.Tensor):
-    """The first recurrent layer's trace, from the Inspect page's code (`playground.inspection`): kept in this one
-    function so the lesson follows that module wherever it moves."""
+    """The whole trace and its first recurrent layer's, from the Inspect page's code (`playground.inspection`): kept
+    in this one function so the lesson follows that module wherever it moves."""
     from playground import inspection
 
     full = inspection.trace(model, analysis, x)
@@ -191,14 +190,18 @@ def recurrent_trace(model: nn.Module, analysis: Analysis, x: torch.Tensor):
 
 
 def unroll(model: nn.Module, analysis: Analysis, x: torch.Tensor) -> Unrolled:
+    """The first recurrent layer's steps for one input: what enters each step (the token where the steps are the
+    input's tokens, else the first values the layer receives) and the hidden state after it."""
     full, rec = recurrent_trace(model, analysis, x)
     cell = recurrent_layer(model)
-    if full.tokens is not None:
+    steps = len(rec.hidden)
+    if full.tokens is not None and len(full.tokens) == steps:
         inputs = list(full.tokens)
     else:
-        inputs = [", ".join(f"{v:.2f}" for v in np.atleast_1d(row)[:2]) for row in full.input]
+        inputs = [", ".join(f"{v:.2f}" for v in row[:2]) + (", …" if len(row) > 2 else "")
+                  for row in np.asarray(full.layer_input(rec.index)).reshape(steps, -1)]
     labels = full.prediction_labels
-    return Unrolled(rec.type, rec.label, inputs, rec.hidden, cell.num_layers, cell.bidirectional,
+    return Unrolled(rec.type, inputs, rec.hidden, cell.num_layers, cell.bidirectional,
                     labels[0] if labels and len(labels) == 1 else None)
 
 

@@ -12,7 +12,6 @@ from playground.plots.style import ATTENTION, DIVERGING, FAMILY_COLORS, class_co
 MAX_STEPS = 8  # cells drawn before the middle of a longer sequence is elided
 SHOWN_UNITS = 3  # hidden values written in each h_t box
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-_WEIGHTS = {"RNN": "W_ih, W_hh", "LSTM": "W_i·, W_h· (i f g o)", "GRU": "W_i·, W_h· (r z n)"}
 
 
 def _sub(n: int) -> str:
@@ -38,13 +37,12 @@ def _state_label(symbol: str, step: int, values: np.ndarray) -> str:
 
 def unrolled(u: Unrolled) -> str:
     """DOT source: inputs at the bottom, one cell per time step in the middle, hidden states on top; the cells are
-    one layer with one set of weights, so they sit in one box labelled with the shared weights."""
+    one layer with one set of weights, so they sit in one dashed box (the page's caption says so)."""
     steps = _shown_steps(len(u.inputs))
     color = FAMILY_COLORS["recurrent"]
-    carried = "h, c" if u.kind == "LSTM" else "h"
     lines = ["digraph unrolled {",
-             '  rankdir=BT; nodesep=0.15; ranksep=0.3; bgcolor="transparent";',
-             '  node [fontname="Helvetica", fontsize=17, margin="0.06,0.03", width=0.3, height=0.3];',
+             '  rankdir=BT; nodesep=0.1; ranksep=0.3; bgcolor="transparent";',
+             '  node [fontname="Helvetica", fontsize=17, margin="0.06,0.03", width=0.8, height=0.3];',  # one width: columns align
              '  edge [fontname="Helvetica", fontsize=15, color="#64748b", fontcolor="#334155", arrowsize=0.7];',
              f'  h0 [label="{"h₀, c₀" if u.kind == "LSTM" else "h₀"} = 0", shape=plaintext, fontcolor="#475569"];']
     xs, cells, hs = [], ["h0"], []
@@ -59,8 +57,7 @@ def unrolled(u: Unrolled) -> str:
         hs.append(f'  h{k + 1} [label="{_state_label("h", k + 1, u.hidden[k])}", shape=box, style="rounded,filled", '
                   f'fillcolor="#ede9fe", color="{color}"];')
     lines += ["  { rank=same;", *xs, "  }", "  { rank=same;", *hs, "  }"]
-    lines.append(f'  subgraph cluster_cells {{ label="{_quote(t("learn_recurrent.diagram.shared", weights=_WEIGHTS[u.kind], carried=carried))}"; '
-                 f'labelloc=t; labeljust=l; style="rounded,dashed"; color="{color}"; fontname="Helvetica"; fontsize=16; fontcolor="{color}";')
+    lines.append(f'  subgraph cluster_cells {{ label=""; style="rounded,dashed"; color="{color}"; penwidth=1.5;')
     lines.append("  { rank=same; h0;")
     layers = f"\\n×{u.num_layers}" if u.num_layers > 1 else ""
     for name in cells[1:]:
@@ -77,8 +74,8 @@ def unrolled(u: Unrolled) -> str:
         lines += [f"  x{k} -> c{k};", f"  c{k} -> h{k + 1};"]
     if u.prediction is not None:
         last = len(u.inputs)
-        lines.append(f'  out [label="{_quote(t("learn_recurrent.diagram.output", answer=u.prediction))}", shape=note, '
-                     'style=filled, fillcolor="#e2e8f0", color="#e2e8f0"];')
+        answer = _quote(f"{t('learn_recurrent.diagram.prediction')} {u.prediction}")
+        lines.append(f'  out [label="Linear →\\n{answer}", shape=note, style=filled, fillcolor="#e2e8f0", color="#e2e8f0"];')
         lines.append(f"  h{last} -> out;")
     lines.append("}")
     return "\n".join(lines)

@@ -78,6 +78,8 @@ def _unrolled() -> None:
         note = t("learn_recurrent.unroll.demo", steps=lesson.DEMO_GAP + 1, epochs=lesson.DEMO_EPOCHS)
     unrolled = lesson.unroll(model, a, lesson.demo_input(a))
     st.graphviz_chart(figs.unrolled(unrolled), width="stretch")
+    carried = t("learn_recurrent.diagram.carried_lstm" if unrolled.kind == "LSTM" else "learn_recurrent.diagram.carried")
+    note = t("learn_recurrent.diagram.shared", kind=unrolled.kind, carried=carried) + " " + note
     if unrolled.num_layers > 1:
         note += " " + t("learn_recurrent.unroll.stacked", layers=unrolled.num_layers)
     if unrolled.bidirectional:
@@ -90,8 +92,9 @@ def _bptt() -> None:
     st.markdown(t("learn_recurrent.bptt.setup"))
     st.latex(r"\delta^o_t = \frac{\partial L}{\partial o_t} = p_t - y_t")
     st.markdown(t("learn_recurrent.bptt.recursion"))
-    st.latex(r"\delta_t = \frac{\partial L}{\partial a_t} = \tanh'(a_t) \odot \left(W_{ho}^\top \delta^o_t + W_{hh}^\top \delta_{t+1}\right),"
-             r"\qquad \tanh'(a_t) = 1 - h_t^2,\quad \delta_{T+1} = 0")
+    st.latex(r"\begin{gathered}\delta_t = \frac{\partial L}{\partial a_t} = \tanh'(a_t) \odot "
+             r"\left(W_{ho}^\top \delta^o_t + W_{hh}^\top \delta_{t+1}\right) \\"
+             r"\tanh'(a_t) = 1 - h_t^2, \qquad \delta_{T+1} = 0\end{gathered}")
     st.markdown(t("learn_recurrent.bptt.shared"))
     st.latex(r"\frac{\partial L}{\partial W_{hh}} = \sum_{t=1}^{T} \delta_t\, h_{t-1}^\top, \qquad "
              r"\frac{\partial L}{\partial W_{ih}} = \sum_{t=1}^{T} \delta_t\, x_t^\top, \qquad "
@@ -108,7 +111,7 @@ def _long_gap() -> None:
     st.markdown(t("learn_recurrent.gap.task"))
     controls, figure = st.columns([1, 2.6], gap="large")
     with controls:
-        gap = st.slider(t("learn_recurrent.gap.n"), 5, 100, 50, 5, key="l5-gap")
+        gap = st.slider(t("learn_recurrent.gap.n"), 5, 100, 30, 5, key="l5-gap")
         bias = st.slider(t("learn_recurrent.gap.forget_bias"), 0.0, 3.0, 0.0, 0.5, key="l5-bias")
         st.caption(t("learn_recurrent.gap.bias_caption"))
     with figure:
@@ -129,10 +132,9 @@ def _gates() -> None:
     kind = st.segmented_control(t("learn_recurrent.gates.pick"), ["LSTM", "GRU"], default="LSTM", key="l5-kind") or "LSTM"
     model, a = _trained_demo(kind)
     x = lesson.demo_input(a)
-    formula, figure = st.columns([1.1, 1], gap="large")
-    with formula:
-        st.latex(LAYERS[kind].formula)
-        st.markdown(t(f"learn_recurrent.gates.{kind.lower()}_reading"))
+    st.latex(LAYERS[kind].formula)
+    reading, figure = st.columns([1, 1.3], gap="large")
+    reading.markdown(t(f"learn_recurrent.gates.{kind.lower()}_reading"))
     with figure:
         tokens = lesson.unroll(model, a, x).inputs
         st.plotly_chart(figs.gate_heatmaps(lesson.gate_states(model, a, x), tokens), key="l5-gates")
