@@ -243,6 +243,25 @@ def test_the_diagram_unrolls_the_sessions_own_recurrent_model():
     assert at.get("graphviz_chart")[0].proto.spec.count('[label="RNN"') == lesson.DEMO_GAP + 1
 
 
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_in_chromium_the_lesson_draws_its_diagram_figures_and_formulas(page, app_url, lang):
+    from playwright.sync_api import expect
+
+    from conftest import wait_idle
+
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.goto(f"{app_url}/learn_recurrent?lang={lang}")
+    wait_idle(page, timeout=180_000)
+    cells = page.locator("[data-testid='stGraphVizChart'] svg g.node", has_text="RNN")
+    expect(cells).to_have_count(lesson.DEMO_GAP + 1, timeout=30_000)  # one cell per step of the demo sequence
+    expect(page.locator(".js-plotly-plot")).to_have_count(2, timeout=30_000)
+    assert page.locator(".katex").count() > 20 and page.get_by_test_id("stException").count() == 0
+    page.get_by_role("slider").first.focus()
+    page.keyboard.press("ArrowRight")  # the gap N: 30 → 35
+    expect(page.get_by_text("N = 35").first).to_be_visible(timeout=60_000)
+
+
 # ---------------------------------------------------------------- "try it" models train to the point made
 def test_lesson_specs_are_named_in_the_session_language():
     with i18n.using("zh"):

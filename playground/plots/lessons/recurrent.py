@@ -35,50 +35,49 @@ def _state_label(symbol: str, step: int, values: np.ndarray) -> str:
     return f"{symbol}{_sub(step)}\\n{shown}" + ("\\n⋮" if len(values) > SHOWN_UNITS else "")
 
 
+_HEAD = ['  rankdir=BT; nodesep=0.1; ranksep=0.3; bgcolor="transparent";',
+         '  node [fontname="Helvetica", fontsize=17, margin="0.06,0.03", width=0.8, height=0.3];',  # one width: columns align
+         '  edge [fontname="Helvetica", fontsize=15, color="#64748b", fontcolor="#334155", arrowsize=0.7];']
+_DOTS = 'label="⋯", shape=plaintext'
+
+
 def unrolled(u: Unrolled) -> str:
     """DOT source: inputs at the bottom, one cell per time step in the middle, hidden states on top; the cells are
     one layer with one set of weights, so they sit in one dashed box (the page's caption says so)."""
     steps = _shown_steps(len(u.inputs))
     color = FAMILY_COLORS["recurrent"]
-    lines = ["digraph unrolled {",
-             '  rankdir=BT; nodesep=0.1; ranksep=0.3; bgcolor="transparent";',
-             '  node [fontname="Helvetica", fontsize=17, margin="0.06,0.03", width=0.8, height=0.3];',  # one width: columns align
-             '  edge [fontname="Helvetica", fontsize=15, color="#64748b", fontcolor="#334155", arrowsize=0.7];',
-             f'  h0 [label="{"h₀, c₀" if u.kind == "LSTM" else "h₀"} = 0", shape=plaintext, fontcolor="#475569"];']
-    xs, cells, hs = [], ["h0"], []
-    for k in steps:
-        if k is None:
-            xs.append('  xdots [label="⋯", shape=plaintext];')
-            cells.append("cdots")
-            hs.append('  hdots [label="⋯", shape=plaintext];')
-            continue
-        xs.append(f'  x{k} [label="x{_sub(k + 1)}\\n{_quote(u.inputs[k])}", shape=box, style="rounded", color="#94a3b8"];')
-        cells.append(f"c{k}")
-        hs.append(f'  h{k + 1} [label="{_state_label("h", k + 1, u.hidden[k])}", shape=box, style="rounded,filled", '
-                  f'fillcolor="#ede9fe", color="{color}"];')
-    lines += ["  { rank=same;", *xs, "  }", "  { rank=same;", *hs, "  }"]
-    lines.append(f'  subgraph cluster_cells {{ label=""; style="rounded,dashed"; color="{color}"; penwidth=1.5;')
-    lines.append("  { rank=same; h0;")
-    layers = f"\\n×{u.num_layers}" if u.num_layers > 1 else ""
-    for name in cells[1:]:
-        label = "⋯" if name == "cdots" else f"{u.kind}{layers}"
-        style = 'shape=plaintext' if name == "cdots" else f'shape=box, style="rounded,filled", fillcolor="{color}", fontcolor="white"'
-        lines.append(f'  {name} [label="{label}", {style}];')
-    lines.append("  }")
-    lines.append("  }")
-    for a, b in zip(cells, cells[1:]):
-        lines.append(f'  {a} -> {b} [color="{color}", penwidth=2];')
-    for k in steps:
-        if k is None:
-            continue
-        lines += [f"  x{k} -> c{k};", f"  c{k} -> h{k + 1};"]
+    cells = ["h0"] + ["cdots" if k is None else f"c{k}" for k in steps]
+    lines = ["digraph unrolled {", *_HEAD, "  { rank=same;", *_inputs(u, steps), "  }", "  { rank=same;",
+             *_states(u, steps, color), "  }", *_cells(u, cells, color)]
+    lines += [f'  {a} -> {b} [color="{color}", penwidth=2];' for a, b in zip(cells, cells[1:])]
+    lines += [edge for k in steps if k is not None for edge in (f"  x{k} -> c{k};", f"  c{k} -> h{k + 1};")]
     if u.prediction is not None:
-        last = len(u.inputs)
         answer = _quote(f"{t('learn_recurrent.diagram.prediction')} {u.prediction}")
         lines.append(f'  out [label="Linear →\\n{answer}", shape=note, style=filled, fillcolor="#e2e8f0", color="#e2e8f0"];')
-        lines.append(f"  h{last} -> out;")
-    lines.append("}")
-    return "\n".join(lines)
+        lines.append(f"  h{len(u.inputs)} -> out;")
+    return "\n".join([*lines, "}"])
+
+
+def _inputs(u: Unrolled, steps: list[int | None]) -> list[str]:
+    return [f"  xdots [{_DOTS}];" if k is None else
+            f'  x{k} [label="x{_sub(k + 1)}\\n{_quote(u.inputs[k])}", shape=box, style="rounded", color="#94a3b8"];'
+            for k in steps]
+
+
+def _states(u: Unrolled, steps: list[int | None], color: str) -> list[str]:
+    return [f"  hdots [{_DOTS}];" if k is None else
+            f'  h{k + 1} [label="{_state_label("h", k + 1, u.hidden[k])}", shape=box, style="rounded,filled", '
+            f'fillcolor="#ede9fe", color="{color}"];' for k in steps]
+
+
+def _cells(u: Unrolled, cells: list[str], color: str) -> list[str]:
+    """The starting state and one cell per step, in one rank inside the dashed box of shared weights."""
+    start = "h₀, c₀" if u.kind == "LSTM" else "h₀"
+    label = u.kind + (f"\\n×{u.num_layers}" if u.num_layers > 1 else "")
+    cell = f'label="{label}", shape=box, style="rounded,filled", fillcolor="{color}", fontcolor="white"'
+    return [f'  subgraph cluster_cells {{ label=""; style="rounded,dashed"; color="{color}"; penwidth=1.5;',
+            f'  {{ rank=same; h0 [label="{start} = 0", shape=plaintext, fontcolor="#475569"];',
+            *(f"  {name} [{_DOTS if name == 'cdots' else cell}];" for name in cells[1:]), "  }", "  }"]
 
 
 def step_gradients(profiles: list[StepGradients], height: int = 460) -> go.Figure:
