@@ -230,7 +230,7 @@ def test_the_gate_view_switches_between_lstm_and_gru():
 
 
 def test_the_diagram_unrolls_the_sessions_own_recurrent_model():
-    spec = from_data({"dataset": {"name": "majority", "seq_len": 5, "n_samples": 200},
+    spec = from_data({"name": "my [model](http://example.com)", "dataset": {"name": "majority", "seq_len": 5, "n_samples": 200},
                       "layers": [{"type": "Embedding", "embedding_dim": 4}, {"type": "LSTM", "hidden_size": 6},
                                  {"type": "SequencePool", "mode": "last"}, {"type": "Linear", "out_features": 2}]})
     at = app(spec=spec)
@@ -238,6 +238,7 @@ def test_the_diagram_unrolls_the_sessions_own_recurrent_model():
     no_exception(at)
     dot = at.get("graphviz_chart")[0].proto.spec
     assert dot.count('[label="LSTM"') == 5 and "h₀, c₀ = 0" in dot
+    assert any(r"my \[model\]\(http" in c.value for c in at.caption)  # the user's name is shown, never as a link
     at = app()  # the default model (an MLP) has no recurrent layer: the demo RNN stands in
     at.switch_page(PAGE).run()
     assert at.get("graphviz_chart")[0].proto.spec.count('[label="RNN"') == lesson.DEMO_GAP + 1

@@ -10,6 +10,7 @@ from playground.model import build_model
 from playground.plots.lessons import recurrent as figs
 from playground.ui import state
 from playground.ui.learn.frame import PAGES, lesson_header, next_lesson, try_it
+from playground.ui.widgets import plain
 
 SLUG = "recurrent"
 
@@ -71,8 +72,8 @@ def _unrolled() -> None:
     a = state.analysis()
     if lesson.has_recurrent_layer(a):
         model, trained = _session_model(a)
-        note = t("learn_recurrent.unroll.yours_trained" if trained else "learn_recurrent.unroll.yours_untrained",
-                 name=a.spec.name or t("learn_recurrent.unroll.unnamed"))
+        name = plain(a.spec.name) if a.spec.name else t("learn_recurrent.unroll.unnamed")  # the user's text, literally
+        note = t("learn_recurrent.unroll.yours_trained" if trained else "learn_recurrent.unroll.yours_untrained", name=name)
     else:
         model, a = _trained_demo("RNN")
         note = t("learn_recurrent.unroll.demo", steps=lesson.DEMO_GAP + 1, epochs=lesson.DEMO_EPOCHS)
