@@ -218,7 +218,23 @@ def _token_need(d, kind: str, shape: tuple[int, ...]) -> Need | None:
 
 
 def _run_on_meta(call: Call, shape: tuple[int, ...], kind: str) -> tuple[tuple[int, ...], int, int]:
-    """Build the layer on the meta device and let PyTorch say what comes out, how many parameters, how many MACs."""
+    """Build the layer on the meta device and let PyTorch say what comes out, how many parameters, how many MACs.
+
+    Remembered per constructor call and input: they depend on nothing else, and an LSTM over a long sequence
+    takes the meta device seconds to count (a pure function's results, shared by every session like the code).
+    """
+    key = (repr(call), shape, kind)
+    if key not in _META_RESULTS:
+        if len(_META_RESULTS) >= 4096:
+            _META_RESULTS.clear()
+        _META_RESULTS[key] = _count_on_meta(call, shape, kind)
+    return _META_RESULTS[key]
+
+
+_META_RESULTS: dict[tuple, tuple[tuple[int, ...], int, int]] = {}
+
+
+def _count_on_meta(call: Call, shape: tuple[int, ...], kind: str) -> tuple[tuple[int, ...], int, int]:
     with torch.device("meta"):
         module = call.build(NAMESPACE)
         module.eval()

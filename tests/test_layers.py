@@ -19,12 +19,14 @@ CONTEXT = {
     "conv1d": ("digits", [{"type": "Reshape", "shape": [8, 8]}]),
     "sequence": ("sine_forecast", [{"type": "Linear", "out_features": 16}]),
     "tokens": ("reverse", []),
+    "points": ("spiral", []),
 }
 PLACE = {
     "Conv1d": "conv1d", "MaxPool1d": "conv1d", "AvgPool1d": "conv1d", "Conv2d": "image", "MaxPool2d": "image",
     "AvgPool2d": "image", "AdaptiveAvgPool2d": "image", "BatchNorm2d": "image", "Embedding": "tokens",
     "RNN": "sequence", "LSTM": "sequence", "GRU": "sequence", "MultiheadAttention": "sequence",
     "TransformerBlock": "sequence", "PositionalEncoding": "sequence", "SequencePool": "sequence", "Flatten": "image",
+    "InputFeatures": "points",
 }
 
 
