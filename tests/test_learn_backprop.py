@@ -91,6 +91,18 @@ def test_the_paths_are_torch_optims_steps():
     assert np.allclose(np.abs(adam.w[1] - adam.w[0]), 0.05, atol=1e-4)  # Adam's first step is η in every coordinate
 
 
+@pytest.mark.parametrize("lr", [0.05, 0.15, 0.3])
+def test_a_shorter_run_is_a_prefix_of_a_longer_one(lr):
+    """The page runs each optimizer once for the most steps and shows a prefix: it must equal the shorter run."""
+    bowl = backprop.SURFACES["bowl"]
+    for name in backprop.OPTIMIZERS:
+        full = backprop.optimizer_path(bowl, name, lr, backprop.MAX_PATH_STEPS)
+        for steps in (10, 100):
+            short, prefix = backprop.optimizer_path(bowl, name, lr, steps), full.first(steps)
+            assert np.array_equal(short.w, prefix.w) and np.array_equal(short.loss, prefix.loss)
+            assert short.diverged_at == prefix.diverged_at
+
+
 def test_the_curvature_and_the_stability_limits():
     assert backprop.curvature(backprop.SURFACES["bowl"]) == pytest.approx(20.0)
     # the Rosenbrock-like valley at its start (−1.5, 2): Hessian [[2 − 40y + 120x², −40x], [−40x, 20]]

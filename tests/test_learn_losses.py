@@ -51,9 +51,9 @@ def test_binary_cross_entropy_and_mse_on_the_sigmoid(y):
     z = torch.from_numpy(bce.x)
     p = torch.sigmoid(z)
     assert torch.allclose(torch.from_numpy(bce.loss), F.binary_cross_entropy(p, torch.full_like(p, y), reduction="none"), atol=1e-4)
-    assert torch.allclose(torch.from_numpy(bce.grad), p - y, atol=1e-6)  # BCE_GRAD: p − y
+    assert torch.allclose(torch.from_numpy(bce.grad), p - y, atol=1e-6)  # BINARY_GRADS: p − y
     assert torch.allclose(torch.from_numpy(mse.loss), (p - y) ** 2, atol=1e-6)
-    assert torch.allclose(torch.from_numpy(mse.grad), 2 * (p - y) * p * (1 - p), atol=1e-6)  # MSE_SIGMOID_GRAD
+    assert torch.allclose(torch.from_numpy(mse.grad), 2 * (p - y) * p * (1 - p), atol=1e-6)  # BINARY_GRADS
 
 
 @pytest.mark.parametrize("logits, true", [(losses.DEFAULT_LOGITS, 2), ((4.0, 0.0, -2.0), 0), ((0.5, -1.0, 3.0), 1), ((0.0, 0.0, 0.0), 0)])

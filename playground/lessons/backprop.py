@@ -147,12 +147,13 @@ SURFACES = {s.key: s for s in (
 MOMENTUM = 0.9
 OPTIMIZERS = {"SGD": ("SGD", {}), "momentum": ("SGD", {"momentum": MOMENTUM}), "Adam": ("Adam", {})}
 LEARNING_RATES = (0.0003, 0.001, 0.003, 0.01, 0.02, 0.05, 0.09, 0.11, 0.15, 0.2, 0.3, 0.5, 1.0)
+MAX_PATH_STEPS = 300
 UPDATE_RULES = {  # as torch.optim computes them (g = ∇L; PyTorch's momentum form; Adam with β₁ = 0.9, β₂ = 0.999)
     "SGD": r"\mathbf w \leftarrow \mathbf w - \eta\,\mathbf g",
     "momentum": r"\mathbf v \leftarrow \mu\,\mathbf v + \mathbf g,\qquad \mathbf w \leftarrow \mathbf w - \eta\,\mathbf v",
-    "Adam": r"\begin{aligned} \mathbf m &\leftarrow \beta_1 \mathbf m + (1-\beta_1)\,\mathbf g, & \mathbf v &\leftarrow \beta_2 \mathbf v + (1-\beta_2)\,\mathbf g^2, \\"
-            r" \mathbf w &\leftarrow \mathbf w - \eta\,\frac{\hat{\mathbf m}}{\sqrt{\hat{\mathbf v}} + \epsilon}, &"
-            r" \hat{\mathbf m} &= \frac{\mathbf m}{1-\beta_1^t},\quad \hat{\mathbf v} = \frac{\mathbf v}{1-\beta_2^t} \end{aligned}",
+    "Adam": r"\begin{aligned} \mathbf m &\leftarrow \beta_1 \mathbf m + (1-\beta_1)\,\mathbf g \\ \mathbf v &\leftarrow \beta_2 \mathbf v + (1-\beta_2)\,\mathbf g^2 \\"
+            r" \hat{\mathbf m} &= \mathbf m / (1-\beta_1^t),\quad \hat{\mathbf v} = \mathbf v / (1-\beta_2^t) \\"
+            r" \mathbf w &\leftarrow \mathbf w - \eta\,\hat{\mathbf m} / \big(\sqrt{\hat{\mathbf v}} + \epsilon\big) \end{aligned}",
 }
 DIVERGED = 1e6  # a loss this large (or not finite) ends a path: it has left the bowl for good
 
@@ -164,22 +165,29 @@ class OptimizerPath:
     loss: np.ndarray  # (steps + 1,)
     diverged_at: int | None  # the step at which the loss passed DIVERGED, if it did
 
+    def first(self, steps: int) -> OptimizerPath:
+        """The same run stopped after `steps` steps (a run is deterministic, so this is what a shorter run gives)."""
+        diverged = self.diverged_at if self.diverged_at is not None and self.diverged_at <= steps else None
+        return OptimizerPath(self.name, self.w[:steps + 1], self.loss[:steps + 1], diverged)
+
 
 def optimizer_path(surface: Surface, name: str, lr: float, steps: int) -> OptimizerPath:
     """Minimise the surface from its start with a real torch.optim optimizer, recording every step."""
     kind, extra = OPTIMIZERS[name]
     w = nn.Parameter(torch.tensor(surface.start))
     opt = getattr(torch.optim, kind)([w], lr=lr, **extra)
-    points, losses = [w.detach().clone()], [float(surface.loss(w.detach()))]
-    for step in range(1, steps + 1):
-        opt.zero_grad()
-        surface.loss(w).backward()
-        opt.step()
-        loss = float(surface.loss(w.detach()))
+    points, losses = [], []
+    for step in range(steps + 1):
         points.append(w.detach().clone())
-        losses.append(loss)
-        if not np.isfinite(loss) or loss > DIVERGED:
+        loss = surface.loss(w)
+        losses.append(float(loss.detach()))
+        if not np.isfinite(losses[-1]) or losses[-1] > DIVERGED:
             return OptimizerPath(name, torch.stack(points).numpy(), np.array(losses), step)
+        if step == steps:
+            break
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
     return OptimizerPath(name, torch.stack(points).numpy(), np.array(losses), None)
 
 

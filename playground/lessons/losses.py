@@ -16,22 +16,22 @@ from playground.spec import Spec, from_data
 REGRESSION = ("MSELoss", "L1Loss", "HuberLoss")
 DEFAULT_LOGITS = (4.0, 0.0, -2.0)  # with class 3 true: a confident wrong answer, p₃ ≈ 0.0024
 
-# Per prediction ŷ and target y (the modules average these over all outputs: reduction="mean").
+# Per prediction ŷ, with the error e = ŷ − y (the modules average these over all outputs: reduction="mean").
 REGRESSION_FORMULAS = {
-    "MSELoss": (r"L = (\hat y - y)^2", r"\frac{\partial L}{\partial \hat y} = 2(\hat y - y)"),
-    "L1Loss": (r"L = |\hat y - y|", r"\frac{\partial L}{\partial \hat y} = \operatorname{sign}(\hat y - y)"),
-    "HuberLoss": (r"L = \begin{cases} \tfrac12 (\hat y - y)^2 & |\hat y - y| \le \delta \\ \delta\,(|\hat y - y| - \tfrac12\delta) & \text{otherwise} \end{cases}",
-                  r"\frac{\partial L}{\partial \hat y} = \begin{cases} \hat y - y & |\hat y - y| \le \delta \\ \delta\,\operatorname{sign}(\hat y - y) & \text{otherwise} \end{cases}"),
+    "MSELoss": (r"L = e^2", r"\frac{\partial L}{\partial \hat y} = 2e"),
+    "L1Loss": (r"L = |e|", r"\frac{\partial L}{\partial \hat y} = \operatorname{sign}(e)"),
+    "HuberLoss": (r"L = \begin{cases} \tfrac12 e^2 & |e| < \delta \\ \delta\,(|e| - \tfrac12\delta) & |e| \ge \delta \end{cases}",
+                  r"\frac{\partial L}{\partial \hat y} = \begin{cases} e & |e| < \delta \\ \delta\,\operatorname{sign}(e) & |e| \ge \delta \end{cases}"),
 }
 SOFTMAX = r"p_i = \mathrm{softmax}(\mathbf z)_i = \frac{e^{z_i}}{\sum_j e^{z_j}}"
-CROSS_ENTROPY = r"L = -\sum_i y_i \log p_i = -\log p_{\text{true}}"
-CROSS_ENTROPY_GRAD = r"\frac{\partial L}{\partial z_i} = p_i - y_i"
-MSE_SOFTMAX_GRAD = r"\frac{\partial L_{\text{MSE}}}{\partial z_i} = \frac{2}{C}\sum_k (p_k - y_k)\, p_k\,(\delta_{ki} - p_i)"
+CROSS_ENTROPY = r"L = -\sum_i y_i \log p_i = -\log p_c"
+MSE_SOFTMAX_GRAD = r"\frac{\partial L_{\mathrm{MSE}}}{\partial z_i} = \frac{2}{C}\sum_k (p_k - y_k)\, p_k\,(\delta_{ki} - p_i)"
 SIGMOID = r"p = \sigma(z) = \frac{1}{1 + e^{-z}}"
-BCE = r"L_{\text{BCE}} = -\left[\,y \log p + (1-y)\log(1-p)\,\right]"
-BCE_GRAD = r"\frac{\partial L_{\text{BCE}}}{\partial z} = p - y"
-MSE_SIGMOID = r"L_{\text{MSE}} = (p - y)^2"
-MSE_SIGMOID_GRAD = r"\frac{\partial L_{\text{MSE}}}{\partial z} = 2(p - y)\cdot p\,(1 - p)"
+# Binary cross-entropy beside MSE on the sigmoid's output: the losses, then their gradients with respect to the logit.
+BINARY_LOSSES = (r"\begin{aligned} L_{\mathrm{BCE}} &= -\left[\,y \log p + (1-y)\log(1-p)\,\right] \\"
+                 r" L_{\mathrm{MSE}} &= (p - y)^2 \end{aligned}")
+BINARY_GRADS = (r"\begin{aligned} \frac{\partial L_{\mathrm{BCE}}}{\partial z} &= p - y \\"
+                r" \frac{\partial L_{\mathrm{MSE}}}{\partial z} &= 2(p - y)\cdot p\,(1 - p) \end{aligned}")
 
 
 @dataclass(frozen=True)

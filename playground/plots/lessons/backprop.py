@@ -69,7 +69,7 @@ def loss_history(losses: list[float], height: int = 340) -> go.Figure:
     line = go.Scatter(x=steps, y=losses, mode="lines+markers", line={"color": class_color(0), "width": 3}, marker={"size": 7},
                       showlegend=False, hovertemplate=t("learn_backprop.fig.step_hover") + "<extra></extra>")
     return go.Figure([line], layout(t("learn_backprop.fig.history_title"), height,
-                                    xaxis={"title": {"text": t("learn_backprop.fig.step")}, "rangemode": "tozero"},
+                                    xaxis={"title": {"text": t("learn_backprop.fig.step")}, "range": [-0.3, max(10, len(losses) - 1) + 0.3]},
                                     yaxis={"title": {"text": t("learn_backprop.fig.loss")}, "rangemode": "tozero"}))
 
 
@@ -96,13 +96,13 @@ def optimizer_paths(surface: Surface, land: Landscape, paths: list[OptimizerPath
                             legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.18, "yanchor": "top"}))
 
 
-def optimizer_losses(paths: list[OptimizerPath], labels: list[str], height: int = 480) -> go.Figure:
+def optimizer_losses(paths: list[OptimizerPath], labels: list[str], height: int = 380) -> go.Figure:
     """The loss at each step of each optimizer, on a log scale; a diverged run ends where it left the bowl."""
     traces = [go.Scatter(x=np.arange(len(p.loss)), y=p.loss, mode="lines", name=label, legendgroup=p.name,
                          line={"color": OPTIMIZER_COLORS[p.name], "width": 2.5},
                          hovertemplate=f"{label}<br>{t('learn_backprop.fig.step')} %{{x}}<br>L = %{{y:.3g}}<extra></extra>")
               for p, label in zip(paths, labels)]
-    return go.Figure(traces, layout(t("learn_backprop.fig.losses_title"), height, margin={"l": 70, "r": 20, "t": 50, "b": 120},
+    return go.Figure(traces, layout(t("learn_backprop.fig.losses_title"), height, margin={"l": 70, "r": 20, "t": 50, "b": 100},
                                     xaxis={"title": {"text": t("learn_backprop.fig.step")}},
                                     yaxis={"title": {"text": t("learn_backprop.fig.loss_log")}, "type": "log", "exponentformat": "power", "dtick": 1},
                                     legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.18, "yanchor": "top"}))

@@ -66,12 +66,17 @@ def _network() -> lesson.Pass:
     return p
 
 
+def _steps(*lines: str) -> None:
+    """One equation over several lines, each continuing with '=' (so each line fits a narrow column)."""
+    st.latex(r"\begin{aligned} " + r" \\ ".join(lines) + r" \end{aligned}")
+
+
 def _forward(p: lesson.Pass) -> None:
     st.markdown(f"**{t('learn_backprop.forward.title')}**")
     w = p.w
-    st.latex(rf"\mathbf z^{{(1)}} = W^{{(1)}}\mathbf x + \mathbf b^{{(1)}} = {matrix(w.W1)}{vector(p.x)} + {vector(w.b1)} = {vector(p.z1)}")
+    _steps(r"\mathbf z^{(1)} &= W^{(1)}\mathbf x + \mathbf b^{(1)}", rf"&= {matrix(w.W1)}{vector(p.x)} + {vector(w.b1)} = {vector(p.z1)}")
     st.latex(rf"\mathbf a^{{(1)}} = \tanh \mathbf z^{{(1)}} = \tanh {vector(p.z1)} = {vector(p.a1)}")
-    st.latex(rf"\hat y = W^{{(2)}}\mathbf a^{{(1)}} + b^{{(2)}} = {matrix(w.W2)}{vector(p.a1)} + {factor(w.b2[0])} = {number(p.y_hat)}")
+    _steps(r"\hat y &= W^{(2)}\mathbf a^{(1)} + b^{(2)}", rf"&= {matrix(w.W2)}{vector(p.a1)} + {factor(w.b2[0])} = {number(p.y_hat)}")
     st.latex(rf"L = (\hat y - y)^2 = ({number(p.y_hat)} - {factor(p.y)})^2 = {number(p.loss)}")
 
 
@@ -79,17 +84,17 @@ def _backward(p: lesson.Pass) -> None:
     st.markdown(f"**{t('learn_backprop.backward.title')}**")
     st.markdown(t("learn_backprop.backward.text"))
     g = p.grads
-    st.latex(rf"\frac{{\partial L}}{{\partial \hat y}} = 2(\hat y - y) = 2\,({number(p.y_hat)} - {factor(p.y)}) = {number(p.d_y_hat)}")
-    st.latex(rf"\frac{{\partial L}}{{\partial W^{{(2)}}}} = \frac{{\partial L}}{{\partial \hat y}}\,\mathbf a^{{(1)\top}}"
-             rf" = {number(p.d_y_hat)}\,{row(p.a1)} = {matrix(g.W2)}")
-    st.latex(rf"\frac{{\partial L}}{{\partial b^{{(2)}}}} = \frac{{\partial L}}{{\partial \hat y}} = {number(g.b2[0])}")
-    st.latex(rf"\frac{{\partial L}}{{\partial \mathbf a^{{(1)}}}} = W^{{(2)\top}} \frac{{\partial L}}{{\partial \hat y}}"
-             rf" = {vector(p.w.W2[0])}\,{factor(p.d_y_hat)} = {vector(p.d_a1)}")
-    st.latex(rf"\frac{{\partial L}}{{\partial \mathbf z^{{(1)}}}} = \left(1 - \tanh^2 \mathbf z^{{(1)}}\right) \odot \frac{{\partial L}}{{\partial \mathbf a^{{(1)}}}}"
-             rf" = {vector(1 - p.a1 ** 2)} \odot {vector(p.d_a1)} = {vector(p.d_z1)}")
-    st.latex(rf"\frac{{\partial L}}{{\partial W^{{(1)}}}} = \frac{{\partial L}}{{\partial \mathbf z^{{(1)}}}}\,\mathbf x^\top"
-             rf" = {vector(p.d_z1)}{row(p.x)} = {matrix(g.W1)}")
-    st.latex(rf"\frac{{\partial L}}{{\partial \mathbf b^{{(1)}}}} = \frac{{\partial L}}{{\partial \mathbf z^{{(1)}}}} = {vector(g.b1)}")
+    d_y_hat = r"\frac{\partial L}{\partial \hat y}"
+    d_a1, d_z1 = r"\frac{\partial L}{\partial \mathbf a^{(1)}}", r"\frac{\partial L}{\partial \mathbf z^{(1)}}"
+    st.latex(rf"{d_y_hat} = 2(\hat y - y) = 2\,({number(p.y_hat)} - {factor(p.y)}) = {number(p.d_y_hat)}")
+    _steps(rf"\frac{{\partial L}}{{\partial W^{{(2)}}}} &= {d_y_hat}\,\mathbf a^{{(1)\top}}",
+           rf"&= {number(p.d_y_hat)}\,{row(p.a1)} = {matrix(g.W2)}")
+    st.latex(rf"\frac{{\partial L}}{{\partial b^{{(2)}}}} = {d_y_hat} = {number(g.b2[0])}")
+    _steps(rf"{d_a1} &= W^{{(2)\top}} {d_y_hat}", rf"&= {vector(p.w.W2[0])}\,{factor(p.d_y_hat)} = {vector(p.d_a1)}")
+    _steps(rf"{d_z1} &= \left(1 - \tanh^2 \mathbf z^{{(1)}}\right) \odot {d_a1}",
+           rf"&= {vector(1 - p.a1 ** 2)} \odot {vector(p.d_a1)} = {vector(p.d_z1)}")
+    _steps(rf"\frac{{\partial L}}{{\partial W^{{(1)}}}} &= {d_z1}\,\mathbf x^\top", rf"&= {vector(p.d_z1)}{row(p.x)} = {matrix(g.W1)}")
+    st.latex(rf"\frac{{\partial L}}{{\partial \mathbf b^{{(1)}}}} = {d_z1} = {vector(g.b1)}")
 
 
 def _check(p: lesson.Pass) -> None:
@@ -119,7 +124,8 @@ def _update(p: lesson.Pass) -> None:
     new = lesson.update(p.w, p.grads, lr)
     for name, value in p.w.items():
         grad, after = getattr(p.grads, name), getattr(new, name)
-        st.latex(rf"{lesson.TEX_NAMES[name]} \leftarrow {array(value)} - {lr:g}\,{factor(grad) if grad.size == 1 else array(grad)} = {array(after)}")
+        _steps(rf"{lesson.TEX_NAMES[name]} &\leftarrow {array(value)} - {lr:g}\,{factor(grad) if grad.size == 1 else array(grad)}",
+               rf"&= {array(after)}")
     x, y = (float(p.x[0]), float(p.x[1])), p.y
     wrong = lesson.update(p.w, p.grads, -lr)
     st.markdown(t("learn_backprop.update.result", before=f"{p.loss:.4g}", after=f"{lesson.loss_at(new, x, y):.4g}",
@@ -135,20 +141,19 @@ def _optimizers() -> None:
     st.subheader(t("learn_backprop.optimizers.title"))
     st.markdown(t("learn_backprop.optimizers.text"))
     for key, formula in lesson.UPDATE_RULES.items():
-        name, rule = st.columns([1, 4], vertical_alignment="center")
+        name, rule = st.columns([1, 3], vertical_alignment="center")
         name.markdown(f"**{t(f'learn_backprop.optimizers.{key}')}**")
         rule.latex(formula)
-    cols = st.columns([1.2, 2, 1.4])
+    cols = st.columns([1.5, 2, 1.3])
     surface = lesson.SURFACES[cols[0].selectbox(t("learn_backprop.optimizers.surface"), list(lesson.SURFACES), key="l3-surface",
                                                 format_func=lambda k: t(f"learn_backprop.surface.{k}"), on_change=_set_surface_lr)]
     lr = cols[1].select_slider(t("learn_backprop.optimizers.lr"), lesson.LEARNING_RATES, value=surface.lr, key="l3-opt-lr")
-    steps = cols[2].slider(t("learn_backprop.optimizers.steps"), 10, 300, 100, 10, key="l3-opt-steps")
+    steps = cols[2].slider(t("learn_backprop.optimizers.steps"), 10, lesson.MAX_PATH_STEPS, 100, 10, key="l3-opt-steps")
     st.latex(surface.formula)
-    paths = [lesson.optimizer_path(surface, name, lr, steps) for name in lesson.OPTIMIZERS]
+    paths = [path.first(steps) for path in _paths(surface.key, lr)]
     labels = [_path_label(p) for p in paths]
-    left, right = st.columns([1.25, 1])
-    left.plotly_chart(figs.optimizer_paths(surface, lesson.landscape(surface), paths, labels), key="l3-paths")
-    right.plotly_chart(figs.optimizer_losses(paths, labels), key="l3-opt-losses")
+    st.plotly_chart(figs.optimizer_paths(surface, lesson.landscape(surface), paths, labels), key="l3-paths")
+    st.plotly_chart(figs.optimizer_losses(paths, labels), key="l3-opt-losses")
     lam = lesson.curvature(surface)
     sgd, momentum = lesson.stability_limits(lam)
     if surface.quadratic:
@@ -160,6 +165,12 @@ def _optimizers() -> None:
                       sgd_min=f"{2 / lam_min:.2g}"))
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def _paths(surface: str, lr: float) -> list[lesson.OptimizerPath]:
+    """Each optimizer's longest run on a surface at a learning rate (fixed lesson inputs; shorter runs are its prefixes)."""
+    return [lesson.optimizer_path(lesson.SURFACES[surface], name, lr, lesson.MAX_PATH_STEPS) for name in lesson.OPTIMIZERS]
+
+
 def _path_label(p: lesson.OptimizerPath) -> str:
     name = t(f"learn_backprop.optimizers.{p.name}")
     return name if p.diverged_at is None else t("learn_backprop.optimizers.diverged", name=name, step=p.diverged_at)
@@ -167,8 +178,9 @@ def _path_label(p: lesson.OptimizerPath) -> str:
 
 def _epochs() -> None:
     st.subheader(t("learn_backprop.epochs.title"))
-    st.latex(r"\mathbf g = \frac{1}{B}\sum_{i \in \text{batch}} \nabla_{\mathbf w}\, \ell\big(f(\mathbf x_i; \mathbf w),\, y_i\big),"
-             rf"\qquad \mathbf w \leftarrow \mathbf w - \eta\, \mathbf g,\qquad \text{{{t('learn_backprop.epochs.per_epoch')}}} = \left\lceil N / B \right\rceil")
+    st.latex(r"\begin{gathered} \mathbf g = \frac{1}{B}\sum_{i \in \mathcal B} \nabla_{\mathbf w}\, \ell\big(f(\mathbf x_i; \mathbf w),\, y_i\big),"
+             r"\qquad \mathbf w \leftarrow \mathbf w - \eta\, \mathbf g \\"
+             rf" \text{{{t('learn_backprop.epochs.per_epoch')}}} = \left\lceil N / B \right\rceil \end{{gathered}}")
     n, batch, steps = lesson.epoch_arithmetic()
     st.markdown(t("learn_backprop.epochs.text", n=n, batch=batch, steps=steps))
     st.markdown(t("learn_backprop.epochs.measured"))

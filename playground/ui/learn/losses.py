@@ -6,7 +6,7 @@ import streamlit as st
 from playground.i18n import t
 from playground.losses import LOSSES
 from playground.lessons import losses as lesson
-from playground.lessons.tex import number, row
+from playground.lessons.tex import factor, number, row
 from playground.plots.lessons import losses as figs
 from playground.ui.learn.frame import lesson_header, next_lesson, try_it
 
@@ -32,18 +32,17 @@ def _regression() -> None:
         loss, grad = st.columns(2)
         loss.latex(lesson.REGRESSION_FORMULAS[name][0])
         grad.latex(lesson.REGRESSION_FORMULAS[name][1])
-    controls, figure = st.columns([1, 2.6], gap="large")
-    with controls:
-        target = st.slider(t("learn_losses.regression.target"), -2.0, 2.0, 0.0, 0.1, key="l2-target")
-        prediction = st.slider(t("learn_losses.regression.prediction"), -4.0, 4.0, 2.5, 0.1, key="l2-prediction")
-        delta = st.slider(t("learn_losses.regression.delta"), 0.1, 3.0, 1.0, 0.1, key="l2-delta")
-        points = [lesson.regression_point(name, prediction, target, delta) for name in lesson.REGRESSION]
-        header = f"| | $L$ | $\\partial L/\\partial \\hat y$ |\n|---|---:|---:|\n"
-        st.markdown(header + "".join(f"| `{name}` | {loss:.4g} | {grad:.4g} |\n" for name, (loss, grad) in zip(lesson.REGRESSION, points)))
-        st.caption(t("learn_losses.regression.caption"))
-    with figure:
-        curves = [lesson.regression_curve(name, target, delta) for name in lesson.REGRESSION]
-        st.plotly_chart(figs.regression_losses(curves, target, prediction, points), key="l2-regression-fig")
+    controls = st.columns(3)
+    target = controls[0].slider(t("learn_losses.regression.target"), -2.0, 2.0, 0.0, 0.1, key="l2-target")
+    prediction = controls[1].slider(t("learn_losses.regression.prediction"), -4.0, 4.0, 2.5, 0.1, key="l2-prediction")
+    delta = controls[2].slider(t("learn_losses.regression.delta"), 0.1, 3.0, 1.0, 0.1, key="l2-delta")
+    points = [lesson.regression_point(name, prediction, target, delta) for name in lesson.REGRESSION]
+    curves = [lesson.regression_curve(name, target, delta) for name in lesson.REGRESSION]
+    st.plotly_chart(figs.regression_losses(curves, target, prediction, points), key="l2-regression-fig")
+    table, note = st.columns([1, 1.4], gap="large")
+    header = "| | $L$ | $\\partial L/\\partial \\hat y$ |\n|---|---:|---:|\n"
+    table.markdown(header + "".join(f"| `{name}` | {loss:.4g} | {grad:.4g} |\n" for name, (loss, grad) in zip(lesson.REGRESSION, points)))
+    note.caption(t("learn_losses.regression.caption", prediction=f"{prediction:g}", target=f"{target:g}"))
     st.markdown(t("learn_losses.regression.after"))
 
 
@@ -53,20 +52,21 @@ def _softmax() -> None:
     left, right = st.columns(2)
     left.latex(lesson.SOFTMAX)
     right.latex(lesson.CROSS_ENTROPY)
-    controls, figure = st.columns([1, 2.6], gap="large")
-    with controls:
-        logits = [st.slider(f"z{sub}", -6.0, 6.0, value, 0.5, key=f"l2-z{i}") for i, (sub, value) in enumerate(zip("₁₂₃", lesson.DEFAULT_LOGITS))]
-        true = st.selectbox(t("learn_losses.softmax.true"), [0, 1, 2], index=2, key="l2-true",
-                            format_func=lambda i: t("learn_losses.fig.class_n", n=i + 1))
-        st.caption(t("learn_losses.softmax.caption"))
+    controls = st.columns(4)
+    logits = [col.slider(f"z{sub}", -6.0, 6.0, value, 0.5, key=f"l2-z{i}")
+              for i, (col, sub, value) in enumerate(zip(controls, "₁₂₃", lesson.DEFAULT_LOGITS))]
+    true = controls[3].selectbox(t("learn_losses.softmax.true"), [0, 1, 2], index=2, key="l2-true",
+                                 format_func=lambda i: t("learn_losses.fig.class_n", n=i + 1))
     case = lesson.softmax_case(logits, true)
-    with figure:
-        st.plotly_chart(figs.softmax_bars(case), key="l2-softmax-fig")
-    st.latex(rf"\mathbf p = {row(case.p)},\quad L = -\log p_{{{true + 1}}} = -\log {number(case.p[true])} = {number(case.ce)}")
-    st.latex(rf"\frac{{\partial L}}{{\partial \mathbf z}} = \mathbf p - \mathbf y = {row(case.p - case.y)}"
-             rf"\qquad \text{{autograd: }} {row(case.ce_grad)}")
+    st.plotly_chart(figs.softmax_bars(case), key="l2-softmax-fig")
+    st.caption(t("learn_losses.softmax.caption"))
+    st.latex(rf"\mathbf p = \mathrm{{softmax}}(\mathbf z) = {row(case.p)}")
+    st.latex(rf"L = -\log p_{{{true + 1}}} = -\log {number(case.p[true])} = {number(case.ce)}")
+    st.latex(rf"\begin{{aligned}} \frac{{\partial L}}{{\partial \mathbf z}} &= \mathbf p - \mathbf y = {row(case.p - case.y)} \\"
+             rf" \text{{{t('learn_losses.softmax.autograd')}}} &: {row(case.ce_grad)} \end{{aligned}}")
     st.markdown(t("learn_losses.softmax.mse"))
-    st.latex(rf"{lesson.MSE_SOFTMAX_GRAD},\qquad \frac{{\partial L_{{\text{{MSE}}}}}}{{\partial \mathbf z}} = {row(case.mse_grad)}")
+    st.latex(lesson.MSE_SOFTMAX_GRAD)
+    st.latex(rf"\frac{{\partial L_{{\mathrm{{MSE}}}}}}{{\partial \mathbf z}} = {row(case.mse_grad)}")
     st.markdown(t("learn_losses.softmax.after"))
 
 
@@ -74,30 +74,26 @@ def _binary() -> None:
     st.subheader(t("learn_losses.binary.title"))
     st.markdown(t("learn_losses.binary.text"))
     st.latex(lesson.SIGMOID)
-    left, right = st.columns(2)
-    left.latex(lesson.BCE)
-    left.latex(lesson.BCE_GRAD)
-    right.latex(lesson.MSE_SIGMOID)
-    right.latex(lesson.MSE_SIGMOID_GRAD)
-    controls, figure = st.columns([1, 2.6], gap="large")
-    with controls:
-        y = st.radio(t("learn_losses.binary.target"), [1, 0], horizontal=True, key="l2-y")
-        z = st.slider(t("learn_losses.binary.logit"), -8.0, 8.0, -4.0, 0.5, key="l2-logit")
-        st.caption(t("learn_losses.binary.caption"))
+    st.latex(lesson.BINARY_LOSSES)
+    st.latex(lesson.BINARY_GRADS)
+    controls = st.columns([1, 2])
+    y = controls[0].radio(t("learn_losses.binary.target"), [1, 0], horizontal=True, key="l2-y")
+    z = controls[1].slider(t("learn_losses.binary.logit"), -8.0, 8.0, -4.0, 0.5, key="l2-logit")
     bce, mse = lesson.binary_curves(float(y))
-    with figure:
-        st.plotly_chart(figs.binary_losses(bce, mse, z), key="l2-binary-fig")
+    st.plotly_chart(figs.binary_losses(bce, mse, z), key="l2-binary-fig")
+    st.caption(t("learn_losses.binary.caption"))
     _binary_numbers(lesson.binary_point(z, float(y)))
 
 
 def _binary_numbers(b: lesson.BinaryPoint) -> None:
     """The gradients at the chosen logit, each formula with its numbers."""
     p, y = number(b.p), f"{b.y:g}"
-    st.latex(rf"p = \sigma({b.z:g}) = {p},\qquad \frac{{\partial L_{{\text{{BCE}}}}}}{{\partial z}} = p - y = {p} - {y} = {number(b.bce_grad)}")
-    st.latex(rf"\frac{{\partial L_{{\text{{MSE}}}}}}{{\partial z}} = 2(p - y)\,p\,(1-p) = 2\,({number(b.p - b.y)})\,({p})\,({number(1 - b.p)})"
-             rf" = {number(b.mse_grad)}")
+    st.latex(rf"p = \sigma({b.z:g}) = {p}")
+    st.latex(rf"\frac{{\partial L_{{\mathrm{{BCE}}}}}}{{\partial z}} = p - y = {p} - {y} = {number(b.bce_grad)}")
+    st.latex(rf"\begin{{aligned}} \frac{{\partial L_{{\mathrm{{MSE}}}}}}{{\partial z}} &= 2(p - y)\,p\,(1-p) \\"
+             rf" &= 2\,{factor(b.p - b.y)}\,({p})\,({number(1 - b.p)}) = {number(b.mse_grad)} \end{{aligned}}")
     if b.mse_grad != 0:
-        st.latex(rf"\frac{{\partial L_{{\text{{BCE}}}} / \partial z}}{{\partial L_{{\text{{MSE}}}} / \partial z}} = \frac{{1}}{{2p(1-p)}}"
+        st.latex(rf"\frac{{\partial L_{{\mathrm{{BCE}}}} / \partial z}}{{\partial L_{{\mathrm{{MSE}}}} / \partial z}} = \frac{{1}}{{2p(1-p)}}"
                  rf" = {number(b.bce_grad / b.mse_grad, 3)}")
 
 
