@@ -80,6 +80,15 @@ def test_gradient_descent_drives_the_loss_down_and_a_huge_step_does_not():
 
 
 # ---------------------------------------------------------------- optimizers on a surface
+@pytest.mark.parametrize("key", list(backprop.SURFACES))
+def test_each_surfaces_gradient_is_autograds(key):
+    surface = backprop.SURFACES[key]
+    for point in [surface.start, surface.minimum, (0.3, -0.7), (1.7, 2.4)]:
+        w = torch.tensor(point, requires_grad=True)
+        (auto,) = torch.autograd.grad(surface.loss(w), w)
+        assert torch.allclose(surface.grad(torch.tensor(point)), auto, atol=1e-5), point
+
+
 def test_the_paths_are_torch_optims_steps():
     bowl = backprop.SURFACES["bowl"]
     sgd = backprop.optimizer_path(bowl, "SGD", 0.05, 3)
@@ -89,6 +98,15 @@ def test_the_paths_are_torch_optims_steps():
     assert sgd.loss[0] == pytest.approx(0.5 * (w0[0] ** 2 + 20 * w0[1] ** 2))
     adam = backprop.optimizer_path(bowl, "Adam", 0.05, 1)
     assert np.allclose(np.abs(adam.w[1] - adam.w[0]), 0.05, atol=1e-4)  # Adam's first step is η in every coordinate
+    # the same run written plainly: loss.backward() and torch.optim.Adam
+    valley = backprop.SURFACES["rosenbrock"]
+    w = nn.Parameter(torch.tensor(valley.start))
+    opt = torch.optim.Adam([w], lr=0.02)
+    for _ in range(50):
+        opt.zero_grad()
+        valley.loss(w).backward()
+        opt.step()
+    assert np.allclose(backprop.optimizer_path(valley, "Adam", 0.02, 50).w[-1], w.detach().numpy(), atol=1e-5)
 
 
 @pytest.mark.parametrize("lr", [0.05, 0.15, 0.3])
