@@ -76,6 +76,8 @@ def test_gradient_descent_drives_the_loss_down_and_a_huge_step_does_not():
     losses = [q.loss for q in passes]
     assert len(passes) == 21 and all(b < a for a, b in zip(losses, losses[1:8])) and losses[-1] < 1e-3 * losses[0]
     assert backprop.descend(0, (1.0, -0.5), 0.8, 1.0, 1)[-1].loss > losses[0]  # η = 1 overshoots on this sample
+    blown = backprop.descend(0, (1.0, -0.5), 0.8, 1.0, 100)  # ... and keeps overshooting until the loss blows up
+    assert blown[-1].diverged and not any(q.diverged for q in blown[:-1]) and len(blown) == 8
     assert len(backprop.descend(0, (1.0, -0.5), 0.8, 0.1, 10_000)) == backprop.MAX_STEPS + 1
 
 
@@ -200,6 +202,19 @@ def test_the_step_buttons_take_gradient_descent_steps_and_the_loss_falls():
     before = _run(at)[0].w.W1
     at.number_input(key="l3-seed").set_value(9).run()
     assert not np.array_equal(_run(at)[0].w.W1, before)
+
+
+def test_a_learning_rate_too_large_blows_the_loss_up_and_the_page_says_so():
+    at = app()
+    at.switch_page(PAGE).run()
+    at.slider(key="l3-lr").set_value(1.0).run()
+    at.button(key="l3-ten").click().run()
+    no_exception(at)
+    run = _run(at)
+    assert len(run) == 8 and run[-1].diverged and at.warning
+    assert at.button(key="l3-step").disabled and at.button(key="l3-ten").disabled
+    at.button(key="l3-reset").click().run()
+    assert len(_run(at)) == 1 and not at.warning and not at.button(key="l3-step").disabled
 
 
 def test_the_optimizer_controls_redraw_and_show_divergence():

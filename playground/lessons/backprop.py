@@ -4,6 +4,7 @@ torch.optim's SGD, momentum and Adam on a 2-D loss surface."""
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -18,6 +19,7 @@ from playground.spec import Spec, from_data
 from playground.training import Trainer
 
 PARAMETERS = ("W1", "b1", "W2", "b2")
+DIVERGED = 1e6  # a loss this large (or not finite) has left for good: the steps stop there
 TEX_NAMES = {"W1": "W^{(1)}", "b1": r"\mathbf b^{(1)}", "W2": "W^{(2)}", "b2": "b^{(2)}"}
 MAX_STEPS = 500  # gradient-descent steps the page takes on the tiny network, at most
 
@@ -69,6 +71,11 @@ class Pass:
     grads: Weights  # by the chain rule
     autograd: Weights  # by loss.backward() on the real modules
 
+    @property
+    def diverged(self) -> bool:
+        """The loss has blown up (too large a learning rate): no further step makes sense."""
+        return not math.isfinite(self.loss) or self.loss > DIVERGED
+
 
 def step_through(w: Weights, x: tuple[float, float], y: float) -> Pass:
     """Forward through the real modules, backward twice: by hand (the chain rule) and by autograd."""
@@ -111,9 +118,9 @@ def next_pass(p: Pass, lr: float) -> Pass:
 
 
 def descend(seed: int, x: tuple[float, float], y: float, lr: float, steps: int) -> list[Pass]:
-    """The passes of `steps` gradient-descent steps from the initial weights: the last one is where it stands now."""
+    """The passes of `steps` gradient-descent steps from the initial weights (fewer if the loss blows up)."""
     passes = [step_through(initial_weights(seed), x, y)]
-    for _ in range(min(steps, MAX_STEPS)):
+    while len(passes) <= min(steps, MAX_STEPS) and not passes[-1].diverged:
         passes.append(next_pass(passes[-1], lr))
     return passes
 
@@ -134,7 +141,7 @@ class Surface:
     start: tuple[float, float]
     minimum: tuple[float, float]
     box: tuple[tuple[float, float], tuple[float, float]]  # the w1 and w2 ranges drawn
-    lr: float  # a learning rate at which all three optimizers converge
+    lr: float  # the learning rate the page opens this surface at (the one its text discusses)
     quadratic: bool  # its curvature is the same everywhere, so the stability limits below are exact
 
 
@@ -156,7 +163,6 @@ UPDATE_RULES = {  # as torch.optim computes them (g = ∇L; PyTorch's momentum f
             r" \hat{\mathbf m} &= \mathbf m / (1-\beta_1^t),\quad \hat{\mathbf v} = \mathbf v / (1-\beta_2^t) \\"
             r" \mathbf w &\leftarrow \mathbf w - \eta\,\hat{\mathbf m} / \big(\sqrt{\hat{\mathbf v}} + \epsilon\big) \end{aligned}",
 }
-DIVERGED = 1e6  # a loss this large (or not finite) ends a path: it has left the bowl for good
 
 
 @dataclass(frozen=True)

@@ -64,13 +64,14 @@ def network_diagram(p: Pass, height: int = 440) -> go.Figure:
 
 
 def loss_history(losses: list[float], height: int = 340) -> go.Figure:
-    """The sample's loss after each gradient-descent step (step 0: the initial weights)."""
+    """The sample's loss after each gradient-descent step (step 0: the initial weights), on a log scale: a loss falling
+    towards 0 and one blowing up both stay in view."""
     steps = list(range(len(losses)))
     line = go.Scatter(x=steps, y=losses, mode="lines+markers", line={"color": class_color(0), "width": 3}, marker={"size": 7},
                       showlegend=False, hovertemplate=t("learn_backprop.fig.step_hover") + "<extra></extra>")
     return go.Figure([line], layout(t("learn_backprop.fig.history_title"), height,
                                     xaxis={"title": {"text": t("learn_backprop.fig.step")}, "range": [-0.3, max(10, len(losses) - 1) + 0.3]},
-                                    yaxis={"title": {"text": t("learn_backprop.fig.loss")}, "rangemode": "tozero"}))
+                                    yaxis={"title": {"text": t("learn_backprop.fig.loss_log")}, "type": "log", "exponentformat": "power"}))
 
 
 def _path_trace(path: OptimizerPath, label: str) -> go.Scatter:

@@ -41,6 +41,8 @@ def _take_steps(n: int) -> None:
     if not run:
         return
     for _ in range(min(n, lesson.MAX_STEPS + 1 - len(run))):
+        if run[-1].diverged:
+            break
         run.append(lesson.next_pass(run[-1], st.session_state["l3-lr"]))
 
 
@@ -112,15 +114,19 @@ def _update(p: lesson.Pass) -> None:
     st.subheader(t("learn_backprop.update.title"))
     st.latex(r"w \leftarrow w - \eta\,\frac{\partial L}{\partial w}")
     st.markdown(t("learn_backprop.update.text"))
+    run = st.session_state[RUN]
     controls, figure = st.columns([1, 2], gap="large")
     with controls:
         lr = st.slider(t("learn_backprop.update.lr"), 0.01, 1.0, 0.1, 0.01, key="l3-lr")
-        st.button(t("learn_backprop.update.step"), on_click=_take_steps, args=(1,), key="l3-step", type="primary", width="stretch")
-        st.button(t("learn_backprop.update.ten"), on_click=_take_steps, args=(10,), key="l3-ten", width="stretch")
+        st.button(t("learn_backprop.update.step"), on_click=_take_steps, args=(1,), key="l3-step", type="primary", width="stretch",
+                  disabled=p.diverged)
+        st.button(t("learn_backprop.update.ten"), on_click=_take_steps, args=(10,), key="l3-ten", width="stretch", disabled=p.diverged)
         st.button(t("learn_backprop.update.reset"), on_click=_start_again, key="l3-reset", width="stretch")
-    run = st.session_state[RUN]
     with figure:
         st.plotly_chart(figs.loss_history([q.loss for q in run]), key="l3-history")
+    if p.diverged:
+        st.warning(t("learn_backprop.update.diverged", step=len(run) - 1))
+        return
     new = lesson.update(p.w, p.grads, lr)
     for name, value in p.w.items():
         grad, after = getattr(p.grads, name), getattr(new, name)
