@@ -21,6 +21,8 @@ from playground.training import Trainer
 PARAMETERS = ("W1", "b1", "W2", "b2")
 DIVERGED = 1e6  # a loss this large (or not finite) has left for good: the steps stop there
 TEX_NAMES = {"W1": "W^{(1)}", "b1": r"\mathbf b^{(1)}", "W2": "W^{(2)}", "b2": "b^{(2)}"}
+TEXT_NAMES = {"W1": "W⁽¹⁾", "b1": "b⁽¹⁾", "W2": "W⁽²⁾", "b2": "b⁽²⁾"}  # the same, as plain text for a table
+_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 MAX_STEPS = 500  # gradient-descent steps the page takes on the tiny network, at most
 
 
@@ -97,13 +99,12 @@ def step_through(w: Weights, x: tuple[float, float], y: float) -> Pass:
 
 
 def gradient_table(p: Pass) -> list[tuple[str, float, float]]:
-    """Per scalar parameter: its TeX name (W^{(1)}_{ji} joins input i to hidden unit j), the chain rule's gradient, autograd's."""
+    """Per scalar parameter: its name (W⁽¹⁾₂₁ joins input 1 to hidden unit 2), the chain rule's gradient, autograd's."""
     out = []
     for (name, mine), (_, auto) in zip(p.grads.items(), p.autograd.items()):
         for index in np.ndindex(mine.shape):
             sub = "".join(str(i + 1) for i in index) if mine.size > 1 else ""
-            tex = TEX_NAMES[name] + (f"_{{{sub}}}" if sub else "")
-            out.append((tex, float(mine[index]), float(auto[index])))
+            out.append((TEXT_NAMES[name] + sub.translate(_SUBSCRIPT), float(mine[index]), float(auto[index])))
     return out
 
 

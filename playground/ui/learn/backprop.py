@@ -16,15 +16,21 @@ RUN, RUN_KEY = "l3-run", "l3-run-key"  # the passes taken so far, and the (seed,
 
 def page() -> None:
     lesson_header(SLUG)
+    _one_sample()
+    _optimizers()
+    _epochs()
+    try_it(lesson.TRY_IT)
+    next_lesson(SLUG)
+
+
+@st.fragment
+def _one_sample() -> None:
+    """The network, its passes and its steps: a step redraws only this part of the page, not the optimizer charts."""
     p = _network()
     _forward(p)
     _backward(p)
     _check(p)
     _update(p)
-    _optimizers()
-    _epochs()
-    try_it(lesson.TRY_IT)
-    next_lesson(SLUG)
 
 
 def _run(seed: int, x: tuple[float, float], y: float) -> list[lesson.Pass]:
@@ -68,18 +74,21 @@ def _network() -> lesson.Pass:
     return p
 
 
-def _steps(*lines: str) -> None:
-    """One equation over several lines, each continuing with '=' (so each line fits a narrow column)."""
-    st.latex(r"\begin{aligned} " + r" \\ ".join(lines) + r" \end{aligned}")
+def _equations(*lines: str) -> None:
+    """Several equations in one aligned block (one KaTeX element: a step redraws faster than with one per line);
+    a long one continues on the next line with '&='."""
+    st.latex(r"\begin{aligned} " + r" \\[4pt] ".join(lines) + r" \end{aligned}")
 
 
 def _forward(p: lesson.Pass) -> None:
     st.markdown(f"**{t('learn_backprop.forward.title')}**")
     w = p.w
-    _steps(r"\mathbf z^{(1)} &= W^{(1)}\mathbf x + \mathbf b^{(1)}", rf"&= {matrix(w.W1)}{vector(p.x)} + {vector(w.b1)} = {vector(p.z1)}")
-    st.latex(rf"\mathbf a^{{(1)}} = \tanh \mathbf z^{{(1)}} = \tanh {vector(p.z1)} = {vector(p.a1)}")
-    _steps(r"\hat y &= W^{(2)}\mathbf a^{(1)} + b^{(2)}", rf"&= {matrix(w.W2)}{vector(p.a1)} + {factor(w.b2[0])} = {number(p.y_hat)}")
-    st.latex(rf"L = (\hat y - y)^2 = ({number(p.y_hat)} - {factor(p.y)})^2 = {number(p.loss)}")
+    _equations(r"\mathbf z^{(1)} &= W^{(1)}\mathbf x + \mathbf b^{(1)}",
+               rf"&= {matrix(w.W1)}{vector(p.x)} + {vector(w.b1)} = {vector(p.z1)}",
+               rf"\mathbf a^{{(1)}} &= \tanh \mathbf z^{{(1)}} = \tanh {vector(p.z1)} = {vector(p.a1)}",
+               r"\hat y &= W^{(2)}\mathbf a^{(1)} + b^{(2)}",
+               rf"&= {matrix(w.W2)}{vector(p.a1)} + {factor(w.b2[0])} = {number(p.y_hat)}",
+               rf"L &= (\hat y - y)^2 = ({number(p.y_hat)} - {factor(p.y)})^2 = {number(p.loss)}")
 
 
 def _backward(p: lesson.Pass) -> None:
@@ -88,15 +97,16 @@ def _backward(p: lesson.Pass) -> None:
     g = p.grads
     d_y_hat = r"\frac{\partial L}{\partial \hat y}"
     d_a1, d_z1 = r"\frac{\partial L}{\partial \mathbf a^{(1)}}", r"\frac{\partial L}{\partial \mathbf z^{(1)}}"
-    st.latex(rf"{d_y_hat} = 2(\hat y - y) = 2\,({number(p.y_hat)} - {factor(p.y)}) = {number(p.d_y_hat)}")
-    _steps(rf"\frac{{\partial L}}{{\partial W^{{(2)}}}} &= {d_y_hat}\,\mathbf a^{{(1)\top}}",
-           rf"&= {number(p.d_y_hat)}\,{row(p.a1)} = {matrix(g.W2)}")
-    st.latex(rf"\frac{{\partial L}}{{\partial b^{{(2)}}}} = {d_y_hat} = {number(g.b2[0])}")
-    _steps(rf"{d_a1} &= W^{{(2)\top}} {d_y_hat}", rf"&= {vector(p.w.W2[0])}\,{factor(p.d_y_hat)} = {vector(p.d_a1)}")
-    _steps(rf"{d_z1} &= \left(1 - \tanh^2 \mathbf z^{{(1)}}\right) \odot {d_a1}",
-           rf"&= {vector(1 - p.a1 ** 2)} \odot {vector(p.d_a1)} = {vector(p.d_z1)}")
-    _steps(rf"\frac{{\partial L}}{{\partial W^{{(1)}}}} &= {d_z1}\,\mathbf x^\top", rf"&= {vector(p.d_z1)}{row(p.x)} = {matrix(g.W1)}")
-    st.latex(rf"\frac{{\partial L}}{{\partial \mathbf b^{{(1)}}}} = {d_z1} = {vector(g.b1)}")
+    _equations(rf"{d_y_hat} &= 2(\hat y - y) = 2\,({number(p.y_hat)} - {factor(p.y)}) = {number(p.d_y_hat)}",
+               rf"\frac{{\partial L}}{{\partial W^{{(2)}}}} &= {d_y_hat}\,\mathbf a^{{(1)\top}} = {number(p.d_y_hat)}\,{row(p.a1)}",
+               rf"&= {matrix(g.W2)}",
+               rf"\frac{{\partial L}}{{\partial b^{{(2)}}}} &= {d_y_hat} = {number(g.b2[0])}",
+               rf"{d_a1} &= W^{{(2)\top}} {d_y_hat} = {vector(p.w.W2[0])}\,{factor(p.d_y_hat)} = {vector(p.d_a1)}",
+               rf"{d_z1} &= \left(1 - \tanh^2 \mathbf z^{{(1)}}\right) \odot {d_a1}",
+               rf"&= {vector(1 - p.a1 ** 2)} \odot {vector(p.d_a1)} = {vector(p.d_z1)}",
+               rf"\frac{{\partial L}}{{\partial W^{{(1)}}}} &= {d_z1}\,\mathbf x^\top = {vector(p.d_z1)}{row(p.x)}",
+               rf"&= {matrix(g.W1)}",
+               rf"\frac{{\partial L}}{{\partial \mathbf b^{{(1)}}}} &= {d_z1} = {vector(g.b1)}")
 
 
 def _check(p: lesson.Pass) -> None:
@@ -104,8 +114,8 @@ def _check(p: lesson.Pass) -> None:
     st.markdown(t("learn_backprop.check.text"))
     head = t("learn_backprop.check.header")
     lines = [head, "|---|---:|---:|---:|"]
-    for tex, mine, auto in lesson.gradient_table(p):
-        lines.append(f"| $\\partial L / \\partial {tex}$ | {mine:.6g} | {auto:.6g} | {abs(mine - auto):.1e} |")
+    for name, mine, auto in lesson.gradient_table(p):
+        lines.append(f"| ∂L/∂{name} | {mine:.6g} | {auto:.6g} | {abs(mine - auto):.1e} |")
     st.markdown("\n".join(lines))
     st.caption(t("learn_backprop.check.caption"))
 
@@ -128,10 +138,12 @@ def _update(p: lesson.Pass) -> None:
         st.warning(t("learn_backprop.update.diverged", step=len(run) - 1))
         return
     new = lesson.update(p.w, p.grads, lr)
+    lines = []
     for name, value in p.w.items():
         grad, after = getattr(p.grads, name), getattr(new, name)
-        _steps(rf"{lesson.TEX_NAMES[name]} &\leftarrow {array(value)} - {lr:g}\,{factor(grad) if grad.size == 1 else array(grad)}",
-               rf"&= {array(after)}")
+        lines += [rf"{lesson.TEX_NAMES[name]} &\leftarrow {array(value)} - {lr:g}\,{factor(grad) if grad.size == 1 else array(grad)}",
+                  rf"&= {array(after)}"]
+    _equations(*lines)
     x, y = (float(p.x[0]), float(p.x[1])), p.y
     wrong = lesson.update(p.w, p.grads, -lr)
     st.markdown(t("learn_backprop.update.result", before=f"{p.loss:.4g}", after=f"{lesson.loss_at(new, x, y):.4g}",
@@ -143,6 +155,7 @@ def _set_surface_lr() -> None:
     st.session_state["l3-opt-lr"] = lesson.SURFACES[st.session_state["l3-surface"]].lr
 
 
+@st.fragment
 def _optimizers() -> None:
     st.subheader(t("learn_backprop.optimizers.title"))
     st.markdown(t("learn_backprop.optimizers.text"))

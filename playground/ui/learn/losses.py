@@ -15,6 +15,7 @@ CONFIDENT_WRONG = -6.0  # the logit of the "why" example: σ(−6) ≈ 0.0025 fo
 
 
 def page() -> None:
+    """Each interactive section is a fragment: moving its controls redraws that section only."""
     lesson_header(SLUG)
     _regression()
     _softmax()
@@ -24,6 +25,7 @@ def page() -> None:
     next_lesson(SLUG)
 
 
+@st.fragment
 def _regression() -> None:
     st.subheader(t("learn_losses.regression.title"))
     st.markdown(t("learn_losses.regression.text"))
@@ -46,6 +48,7 @@ def _regression() -> None:
     st.markdown(t("learn_losses.regression.after"))
 
 
+@st.fragment
 def _softmax() -> None:
     st.subheader(t("learn_losses.softmax.title"))
     st.markdown(t("learn_losses.softmax.text"))
@@ -70,6 +73,7 @@ def _softmax() -> None:
     st.markdown(t("learn_losses.softmax.after"))
 
 
+@st.fragment
 def _binary() -> None:
     st.subheader(t("learn_losses.binary.title"))
     st.markdown(t("learn_losses.binary.text"))
