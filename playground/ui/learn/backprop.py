@@ -77,7 +77,8 @@ def _network() -> lesson.Pass:
 def _equations(*lines: str) -> None:
     """Several equations in one aligned block (one KaTeX element: a step redraws faster than with one per line);
     a long one continues on the next line with '&='."""
-    st.latex(r"\begin{aligned} " + r" \\[4pt] ".join(lines) + r" \end{aligned}")
+    body = lines[0] + "".join((r" \\ " if line.startswith("&") else r" \\[12pt] ") + line for line in lines[1:])
+    st.latex(r"\begin{aligned} " + body + r" \end{aligned}")
 
 
 def _forward(p: lesson.Pass) -> None:
@@ -115,7 +116,8 @@ def _check(p: lesson.Pass) -> None:
     head = t("learn_backprop.check.header")
     lines = [head, "|---|---:|---:|---:|"]
     for name, mine, auto in lesson.gradient_table(p):
-        lines.append(f"| ∂L/∂{name} | {mine:.6g} | {auto:.6g} | {abs(mine - auto):.1e} |")
+        diff = abs(mine - auto)
+        lines.append(f"| ∂L/∂{name} | {mine:.6g} | {auto:.6g} | {f'{diff:.1e}' if diff else '0'} |")
     st.markdown("\n".join(lines))
     st.caption(t("learn_backprop.check.caption"))
 
