@@ -9,6 +9,7 @@ from playground.lessons import backprop as lesson
 from playground.lessons.tex import array, factor, matrix, number, row, vector
 from playground.plots.lessons import backprop as figs
 from playground.ui.learn.frame import lesson_header, next_lesson, try_it
+from playground.ui.widgets import chart
 
 SLUG = "backprop"
 RUN, RUN_KEY = "l3-run", "l3-run-key"  # the passes taken so far, and the (seed, x, y) they belong to
@@ -69,7 +70,7 @@ def _network() -> lesson.Pass:
                                 help=t("learn_backprop.network.seed_help"))
     run = _run(int(seed), (x1, x2), y)
     p = run[-1]
-    st.plotly_chart(figs.network_diagram(p), key="l3-diagram")
+    chart(figs.network_diagram(p), key="l3-diagram")
     st.caption(t("learn_backprop.network.caption", step=len(run) - 1))
     return p
 
@@ -135,7 +136,7 @@ def _update(p: lesson.Pass) -> None:
         st.button(t("learn_backprop.update.ten"), on_click=_take_steps, args=(10,), key="l3-ten", width="stretch", disabled=p.diverged)
         st.button(t("learn_backprop.update.reset"), on_click=_start_again, key="l3-reset", width="stretch")
     with figure:
-        st.plotly_chart(figs.loss_history([q.loss for q in run]), key="l3-history")
+        chart(figs.loss_history([q.loss for q in run]), key="l3-history")
     if p.diverged:
         st.warning(t("learn_backprop.update.diverged", step=len(run) - 1))
         return
@@ -173,8 +174,8 @@ def _optimizers() -> None:
     st.latex(surface.formula)
     paths = [path.first(steps) for path in _paths(surface.key, lr)]
     labels = [_path_label(p) for p in paths]
-    st.plotly_chart(figs.optimizer_paths(surface, lesson.landscape(surface), paths, labels), key="l3-paths")
-    st.plotly_chart(figs.optimizer_losses(paths, labels), key="l3-opt-losses")
+    chart(figs.optimizer_paths(surface, lesson.landscape(surface), paths, labels), key="l3-paths")
+    chart(figs.optimizer_losses(paths, labels), key="l3-opt-losses")
     lam = lesson.curvature(surface)
     sgd, momentum = lesson.stability_limits(lam)
     if surface.quadratic:

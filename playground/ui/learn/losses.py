@@ -9,6 +9,7 @@ from playground.lessons import losses as lesson
 from playground.lessons.tex import factor, number, row
 from playground.plots.lessons import losses as figs
 from playground.ui.learn.frame import lesson_header, next_lesson, try_it
+from playground.ui.widgets import chart
 
 SLUG = "losses"
 CONFIDENT_WRONG = -6.0  # the logit of the "why" example: σ(−6) ≈ 0.0025 for the true class
@@ -40,7 +41,7 @@ def _regression() -> None:
     delta = controls[2].slider(t("learn_losses.regression.delta"), 0.1, 3.0, 1.0, 0.1, key="l2-delta")
     points = [lesson.regression_point(name, prediction, target, delta) for name in lesson.REGRESSION]
     curves = [lesson.regression_curve(name, target, delta) for name in lesson.REGRESSION]
-    st.plotly_chart(figs.regression_losses(curves, target, prediction, points), key="l2-regression-fig")
+    chart(figs.regression_losses(curves, target, prediction, points), key="l2-regression-fig")
     table, note = st.columns([1, 1.4], gap="large")
     header = "| | $L$ | $\\partial L/\\partial \\hat y$ |\n|---|---:|---:|\n"
     table.markdown(header + "".join(f"| `{name}` | {loss:.4g} | {grad:.4g} |\n" for name, (loss, grad) in zip(lesson.REGRESSION, points)))
@@ -61,7 +62,7 @@ def _softmax() -> None:
     true = controls[3].selectbox(t("learn_losses.softmax.true"), [0, 1, 2], index=2, key="l2-true",
                                  format_func=lambda i: t("learn_losses.fig.class_n", n=i + 1))
     case = lesson.softmax_case(logits, true)
-    st.plotly_chart(figs.softmax_bars(case), key="l2-softmax-fig")
+    chart(figs.softmax_bars(case), key="l2-softmax-fig")
     st.caption(t("learn_losses.softmax.caption"))
     st.latex(rf"\mathbf p = \mathrm{{softmax}}(\mathbf z) = {row(case.p)}")
     st.latex(rf"L = -\log p_{{{true + 1}}} = -\log {number(case.p[true])} = {number(case.ce)}")
@@ -84,7 +85,7 @@ def _binary() -> None:
     y = controls[0].radio(t("learn_losses.binary.target"), [1, 0], horizontal=True, key="l2-y")
     z = controls[1].slider(t("learn_losses.binary.logit"), -8.0, 8.0, -4.0, 0.5, key="l2-logit")
     bce, mse = lesson.binary_curves(float(y))
-    st.plotly_chart(figs.binary_losses(bce, mse, z), key="l2-binary-fig")
+    chart(figs.binary_losses(bce, mse, z), key="l2-binary-fig")
     st.caption(t("learn_losses.binary.caption"))
     _binary_numbers(lesson.binary_point(z, float(y)))
 
