@@ -20,7 +20,7 @@ def _value_and_grad(name: str, value: float, grad: float) -> str:
 
 
 def _note(x: float, y: float, text: str, **style) -> dict:
-    return {"x": x, "y": y, "xref": "x", "yref": "y", "text": text, "showarrow": False, "font": {"size": FONT_SIZE - 2, "color": _INK},
+    return {"x": x, "y": y, "xref": "x", "yref": "y", "text": text, "showarrow": False, "font": {"color": _INK},
             **style}
 
 
@@ -49,18 +49,20 @@ def network_diagram(p: Pass, height: int = 440) -> go.Figure:
                        marker={"size": 26, "color": ["#dbeafe"] * 2 + ["#dcfce7"] * 2 + ["#ffedd5"],
                                "line": {"color": _INK, "width": 1.5}})
     for i, y in enumerate(_NODE_Y[0]):
-        notes.append(_note(-0.07, y, f"x{'₁₂'[i]} = {p.x[i]:.3f}", xanchor="right", font={"size": FONT_SIZE - 1, "color": _INK}))
+        notes.append(_note(-0.07, y, f"x{'₁₂'[i]} = {p.x[i]:.3f}", xanchor="right"))
     for j, y in enumerate(_NODE_Y[1]):
         text = f"z{'₁₂'[j]} = {p.z1[j]:.3f}<br>a{'₁₂'[j]} = {p.a1[j]:.3f}<br>" + _value_and_grad("b", p.w.b1[j], p.grads.b1[j])
         notes.append(_note(1.0, y, text, yanchor="bottom" if j == 0 else "top", yshift=16 if j == 0 else -16))
     out = f"ŷ = {p.y_hat:.3f}<br>y = {p.y:g}<br>L = {p.loss:.4f}<br>" + _value_and_grad("b", p.w.b2[0], p.grads.b2[0])
     notes.append(_note(2.07, 0.5, out, xanchor="left", align="left"))
     heads = [{"x": x, "y": 1.0, "xref": "x", "yref": "paper", "yanchor": "bottom", "showarrow": False,
-              "text": f"<b>{t(f'learn_backprop.fig.{key}')}</b>", "font": {"size": FONT_SIZE, "color": _MUTED}}
+              "text": f"<b>{t(f'learn_backprop.fig.{key}')}</b>", "font": {"color": _MUTED}}
              for x, key in zip(_LAYERS_X, ("input", "hidden", "output"))]
     axis = {"visible": False, "fixedrange": True}
-    return go.Figure(lines + [nodes], layout(None, height, annotations=notes + heads, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                                             xaxis={**axis, "range": [-0.6, 2.6]}, yaxis={**axis, "range": [-0.22, 1.22]}))
+    fig = go.Figure(lines + [nodes], layout(None, height, annotations=notes + heads, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                                            xaxis={**axis, "range": [-0.6, 2.6]}, yaxis={**axis, "range": [-0.22, 1.22]}))
+    # Every label takes the figure's font size, so presentation mode (which scales that size) enlarges them all
+    return fig.update_layout(font={"size": FONT_SIZE - 2})
 
 
 def loss_history(losses: list[float], height: int = 340) -> go.Figure:

@@ -5,7 +5,7 @@ import plotly.graph_objects as go
 
 from playground.i18n import t
 from playground.lessons.losses import LossCurve, SoftmaxCase
-from playground.plots.style import FONT_SIZE, class_color, layout
+from playground.plots.style import class_color, layout
 
 _GAP = 0.16  # between the two panels, as a share of the width
 
@@ -14,7 +14,7 @@ def two_panels(title: str, titles: tuple[str, str], x_title: str, y_titles: tupl
     """A layout with two side-by-side panels, each titled, with its own axes."""
     half = (1 - _GAP) / 2
     notes = [{"text": f"<b>{text}</b>", "xref": "paper", "yref": "paper", "x": x, "y": 1.0, "yanchor": "bottom",
-              "xanchor": "left", "showarrow": False, "font": {"size": FONT_SIZE}} for text, x in zip(titles, (0, half + _GAP))]
+              "xanchor": "left", "showarrow": False} for text, x in zip(titles, (0, half + _GAP))]
     return layout(title, height, annotations=notes + extra.pop("annotations", []),
                   xaxis={"domain": [0, half], "title": {"text": x_title}, "zeroline": True, **extra.pop("xaxis", {})},
                   xaxis2={"domain": [half + _GAP, 1], "anchor": "y2", "title": {"text": x_title}, "zeroline": True,
