@@ -39,10 +39,10 @@ LOSSES: dict[str, LossDef] = {d.type: d for d in (
     LossDef("MSELoss", r"L = \frac{1}{n}\sum_i (\hat y_i - y_i)^2", target="value"),
     LossDef("L1Loss", r"L = \frac{1}{n}\sum_i |\hat y_i - y_i|", target="value"),
     LossDef("HuberLoss",
-            r"L = \begin{cases} \tfrac12 (\hat y - y)^2 & |\hat y - y| \le \delta \\ \delta(|\hat y - y| - \tfrac12\delta) & \text{otherwise} \end{cases}",
+            r"L = \begin{cases} \tfrac12 (\hat y - y)^2 & |\hat y - y| \le \delta \\ \delta(|\hat y - y| - \tfrac12\delta) & |\hat y - y| > \delta \end{cases}",
             ParamSet((Param("delta", "float", 1.0, "losses.param.delta", 0.01, 10.0),)), "value"),
     LossDef("SmoothL1Loss",
-            r"L = \begin{cases} \tfrac{0.5 (\hat y - y)^2}{\beta} & |\hat y - y| < \beta \\ |\hat y - y| - \tfrac12\beta & \text{otherwise} \end{cases}",
+            r"L = \begin{cases} \tfrac{0.5 (\hat y - y)^2}{\beta} & |\hat y - y| < \beta \\ |\hat y - y| - \tfrac12\beta & |\hat y - y| \ge \beta \end{cases}",
             ParamSet((Param("beta", "float", 1.0, "losses.param.beta", 0.01, 10.0),)), "value"),
 )}
 
