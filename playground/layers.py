@@ -325,7 +325,7 @@ def _rnn_make(ctor: str, params: ParamSet):
 
 
 _RNN_FORMULAS = {  # PyTorch's exact form and gate order (the Inspect page's gate traces are tested against nn.LSTM/GRU)
-    "RNN": r"h_t = f(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh}), \quad f = \tanh \text{ or ReLU}",
+    "RNN": r"h_t = f(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh}), \quad f \in \{\tanh, \mathrm{ReLU}\}",
     "LSTM": r"""\begin{aligned}
 i_t &= \sigma(W_{ii} x_t + b_{ii} + W_{hi} h_{t-1} + b_{hi}) \\
 f_t &= \sigma(W_{if} x_t + b_{if} + W_{hf} h_{t-1} + b_{hf}) \\
