@@ -1,0 +1,122 @@
+"""Lesson 4's figures: the padded input with one window, the feature map, pooling, and receptive fields."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from playground.i18n import t
+from playground.lessons.convolution import Convolution, Field, Pooling
+from playground.plots.style import DIVERGING, class_color, layout
+
+# One colour per value of the output-size formula; the lesson's LaTeX uses the same ones.
+IMAGE, PADDING, WINDOW, STRIDE = "#2563eb", "#ea580c", "#db2777", "#16a34a"
+GREYS = [[0.0, "#ffffff"], [1.0, "#0f172a"]]
+_LEGEND = {"orientation": "h", "x": 0, "xanchor": "left", "y": -0.16, "yanchor": "top"}
+
+
+def _rect(x0: float, y0: float, x1: float, y1: float, color: str, width: float = 2, dash: str = "solid",
+          fill: str | None = None, axes: str = "") -> dict:
+    return {"type": "rect", "xref": "x" + axes, "yref": "y" + axes, "x0": x0 - 0.5, "x1": x1 + 0.5, "y0": y0 - 0.5,
+            "y1": y1 + 0.5, "line": {"color": color, "width": width, "dash": dash}, "fillcolor": fill or "rgba(0,0,0,0)",
+            "layer": "above"}
+
+
+def _key(name: str, color: str, symbol: str = "square", filled: bool = False) -> go.Scatter:
+    """A legend entry for a shape drawn with layout shapes (shapes have no legend of their own)."""
+    marker = {"symbol": symbol if filled else f"{symbol}-open", "size": 13, "color": color, "line": {"width": 2, "color": color}}
+    return go.Scatter(x=[None], y=[None], mode="markers", marker=marker, name=name, hoverinfo="skip")
+
+
+def _square_axes(first: int, last: int, title_x: str, title_y: str, small: bool) -> dict:
+    tick = {"dtick": 1} if small else {}
+    return {"xaxis": {"title": {"text": title_x}, "range": [first - 0.5, last + 0.5], "showgrid": False, "zeroline": False,
+                      "constrain": "domain", **tick},
+            "yaxis": {"title": {"text": title_y}, "range": [last + 0.5, first - 0.5], "showgrid": False, "zeroline": False,
+                      "scaleanchor": "x", "constrain": "domain", **tick}}
+
+
+def conv_window(cv: Convolution, height: int = 520) -> go.Figure:
+    """The input with its zero padding, the window read by the chosen output pixel, and where every window starts."""
+    n, p, s, d, k = cv.image.shape[0], cv.padding, cv.stride, cv.dilation, cv.weight.shape[0]
+    padded = np.pad(cv.image, p)
+    axis = np.arange(-p, n + p)
+    heat = go.Heatmap(z=padded, x=axis, y=axis, colorscale=GREYS, zmin=0, zmax=1, showscale=False,
+                      hovertemplate="x(%{y}, %{x}) = %{z:.3f}<extra></extra>")
+    r0, c0 = cv.step.origin
+    origins = np.arange(cv.output.shape[0]) * s - p  # the windows of output row i and of output column j start here
+    starts = go.Scatter(x=np.concatenate([origins, np.full_like(origins, c0)]), y=np.concatenate([np.full_like(origins, r0), origins]),
+                        mode="markers", marker={"color": STRIDE, "size": 9, "symbol": "circle", "line": {"color": "#ffffff", "width": 1}},
+                        name=t("learn_convolution.fig.origins", s=s), hoverinfo="skip")
+    shapes = []
+    if p:
+        for x0, y0, x1, y1 in ((-p, -p, n + p - 1, -1), (-p, n, n + p - 1, n + p - 1), (-p, 0, -1, n - 1), (n, 0, n + p - 1, n - 1)):
+            shapes.append(_rect(x0, y0, x1, y1, "rgba(0,0,0,0)", 0, fill="rgba(234,88,12,0.22)"))
+    shapes.append(_rect(0, 0, n - 1, n - 1, IMAGE, 2.5, "dash"))
+    shapes.append(_rect(c0, r0, c0 + cv.span - 1, r0 + cv.span - 1, WINDOW, 1.5, "dot"))
+    shapes += [_rect(c0 + d * b, r0 + d * a, c0 + d * b, r0 + d * a, WINDOW, 3.5) for a in range(k) for b in range(k)]
+    keys = [_key(t("learn_convolution.fig.image", n=n), IMAGE), _key(t("learn_convolution.fig.padding", p=p), PADDING, filled=True),
+            _key(t("learn_convolution.fig.window", k=k, span=cv.span), WINDOW)]
+    axes = _square_axes(-p, n + p - 1, t("learn_convolution.fig.column"), t("learn_convolution.fig.row"), n + 2 * p <= 16)
+    return go.Figure([heat, starts, *keys], layout(t("learn_convolution.fig.input_title", i=cv.step.i, j=cv.step.j), height,
+                                                   shapes=shapes, legend={**_LEGEND, "y": -0.2, "traceorder": "normal"},
+                                                   margin={"l": 60, "r": 20, "t": 50, "b": 160}, **axes))
+
+
+def feature_map(cv: Convolution, height: int = 520) -> go.Figure:
+    """F.conv2d's output with the chosen pixel outlined; values written in when the map is small."""
+    out = cv.output
+    size = out.shape[0]
+    m = float(np.abs(out).max()) or 1.0
+    heat = go.Heatmap(z=out, x=np.arange(size), y=np.arange(size), colorscale=DIVERGING, zmin=-m, zmax=m,
+                      texttemplate="%{z:.1f}" if size <= 10 else None, textfont={"size": 12},
+                      colorbar={"title": {"text": t("learn_convolution.fig.output"), "side": "right"}, "len": 0.8},
+                      hovertemplate="y(%{y}, %{x}) = %{z:.4f}<extra></extra>")
+    shapes = [_rect(cv.step.j, cv.step.i, cv.step.j, cv.step.i, WINDOW, 4)]
+    axes = _square_axes(0, size - 1, t("learn_convolution.fig.out_column"), t("learn_convolution.fig.out_row"), size <= 16)
+    return go.Figure([heat], layout(t("learn_convolution.fig.output_title", size=size), height, shapes=shapes,
+                                    margin={"l": 60, "r": 10, "t": 50, "b": 160}, **axes))
+
+
+def _pool_axes(domain: list[float], first: int, last: int, suffix: str, anchor: str) -> dict:
+    common = {"showgrid": False, "zeroline": False, "constrain": "domain", "dtick": 1}
+    return {f"xaxis{suffix}": {**common, "domain": domain, "anchor": f"y{suffix}", "range": [first - 0.5, last + 0.5],
+                               "title": {"text": t("learn_convolution.fig.out_column" if suffix else "learn_convolution.fig.column")}},
+            f"yaxis{suffix}": {**common, "anchor": anchor, "range": [last + 0.5, first - 0.5], "scaleanchor": f"x{suffix}",
+                               "title": {"text": t("learn_convolution.fig.out_row" if suffix else "learn_convolution.fig.row")}}}
+
+
+def pooling(pl: Pooling, height: int = 400) -> go.Figure:
+    """The map with its pooling windows, and the pooled map with its values."""
+    n, size, k, s = pl.image.shape[0], pl.output.shape[0], pl.kernel, pl.stride
+    heat_in = go.Heatmap(z=pl.image, colorscale=GREYS, zmin=0, zmax=1, showscale=False, hovertemplate="x(%{y}, %{x}) = %{z:.3f}<extra></extra>")
+    heat_out = go.Heatmap(z=pl.output, xaxis="x2", yaxis="y2", colorscale=GREYS, zmin=0, zmax=1, showscale=False,
+                          texttemplate="%{z:.2f}", textfont={"size": 13}, hovertemplate="y(%{y}, %{x}) = %{z:.3f}<extra></extra>")
+    shapes = [_rect(j * s, i * s, j * s + k - 1, i * s + k - 1, class_color((i + j) % 2 + 1), 2.5)
+              for i in range(size) for j in range(size)]
+    kind = t(f"learn_convolution.pool.{'max' if pl.kind == 'MaxPool2d' else 'avg'}")
+    notes = [{"text": text, "x": x, "y": 1.0, "xref": "paper", "yref": "paper", "xanchor": "left", "yanchor": "bottom",
+              "showarrow": False, "font": {"size": 16, "color": "#0f172a"}}
+             for text, x in ((t("learn_convolution.fig.pool_in", k=k, s=s), 0.0),
+                             (t("learn_convolution.fig.pool_out", kind=kind, size=size), 0.6))]
+    axes = {**_pool_axes([0.0, 0.48], 0, n - 1, "", "x"), **_pool_axes([0.6, 1.0], 0, size - 1, "2", "x2")}
+    return go.Figure([heat_in, heat_out], layout(None, height, shapes=shapes, annotations=notes,
+                                                 margin={"l": 60, "r": 20, "t": 40, "b": 60}, **axes))
+
+
+def receptive_field(fields: list[Field], n: int, height: int = 460) -> go.Figure:
+    """On the input grid, the field of the centre unit of each layer, drawn as nested squares."""
+    spans = [f.span((f.size - 1) // 2) for f in fields]
+    first = min([0, *(a for a, _ in spans)])
+    last = max([n - 1, *(b for _, b in spans)])
+    grid = go.Heatmap(z=np.zeros((n, n)), x=np.arange(n), y=np.arange(n), colorscale=[[0, "#f1f5f9"], [1, "#f1f5f9"]],
+                      showscale=False, xgap=1, ygap=1, hoverinfo="skip")
+    shapes = [_rect(0, 0, n - 1, n - 1, "#0f172a", 2)]
+    keys = [_key(t("learn_convolution.fig.rf_image", n=n), "#0f172a")]
+    for number, (f, (a, b)) in enumerate(zip(fields, spans), 1):
+        color = class_color(number - 1)
+        shapes.append(_rect(a, a, b, b, color, 3, fill=f"rgba({int(color[1:3], 16)},{int(color[3:5], 16)},{int(color[5:7], 16)},0.06)"))
+        keys.append(_key(t("learn_convolution.fig.rf_layer", number=number, rf=f.rf), color))
+    axes = _square_axes(first, last, t("learn_convolution.fig.column"), t("learn_convolution.fig.row"), last - first < 16)
+    return go.Figure([grid, *keys], layout(t("learn_convolution.fig.rf_title"), height, shapes=shapes,
+                                           legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top"},
+                                           margin={"l": 60, "r": 20, "t": 50, "b": 55}, **axes))

@@ -1,0 +1,210 @@
+"""Lesson 4 on the page: one output pixel worked out, the output-size formula on the picture, pooling, receptive
+fields of a stack the learner builds, and the curriculum's CNN adapted to the bundled images."""
+from __future__ import annotations
+
+import streamlit as st
+
+from playground.i18n import t
+from playground.layers import format_shape
+from playground.lessons import convolution as lesson
+from playground.lessons.convolution import Convolution, Stage
+from playground.plots.lessons import convolution as figs
+from playground.ui.learn.frame import lesson_header, next_lesson, try_it
+
+SLUG = "convolution"
+_C = {name: color for name, color in zip("npks", (figs.IMAGE, figs.PADDING, figs.WINDOW, figs.STRIDE))}
+
+
+def page() -> None:
+    lesson_header(SLUG)
+    image = _convolution()
+    _pooling(image)
+    _receptive_field()
+    _curriculum()
+    try_it(lesson.TRY_IT)
+    next_lesson(SLUG)
+
+
+def _num(v: float, digits: int = 3) -> str:
+    """A number as the lesson writes it: integers plainly, others to `digits` significant figures."""
+    return str(int(round(v))) if abs(v - round(v)) < 1e-9 else f"{v:.{digits}g}"
+
+
+def _clamped_slider(label: str, top: int, key: str) -> int:
+    """An index slider 0..top whose range follows the settings (a stored value past the new end moves to it)."""
+    if top == 0:
+        st.session_state.pop(key, None)
+        return 0
+    if st.session_state.get(key, 0) > top:
+        st.session_state[key] = top
+    return st.slider(label, 0, top, min(top // 2, top), key=key)
+
+
+def _convolution():
+    st.subheader(t("learn_convolution.conv.title"))
+    st.markdown(t("learn_convolution.conv.text"))
+    st.latex(r"y(i,j) = b + \sum_{m=0}^{k-1}\sum_{n=0}^{k-1} w(m,n)\; x(i\,s - p + d\,m,\;\; j\,s - p + d\,n)")
+    st.markdown(t("learn_convolution.conv.symbols"))
+    c1, c2 = st.columns(2)
+    choice = c1.selectbox(t("learn_convolution.conv.image"), lesson.IMAGES, index=3, key="l4-image", format_func=_image_name)
+    kname = c2.selectbox(t("learn_convolution.conv.kernel"), lesson.KERNELS, key="l4-kernel",
+                         format_func=lambda name: t(f"learn_convolution.kernels.{name}"))
+    c1, c2, c3, c4 = st.columns(4)
+    k = c1.slider(t("learn_convolution.conv.k"), 2, 5, 3, key="l4-k")
+    s = c2.slider(t("learn_convolution.conv.s"), 1, 3, 1, key="l4-s")
+    p = c3.slider(t("learn_convolution.conv.p"), 0, 3, 1, key="l4-p")
+    d = c4.slider(t("learn_convolution.conv.d"), 1, 3, 1, key="l4-d")
+    image = lesson.image(choice)
+    n = image.shape[0]
+    if (problem := lesson.size_problem(n, k, p, d)) is not None:
+        st.error(str(problem))
+        return image
+    size = lesson.output_size(n, k, s, p, d)
+    c1, c2 = st.columns(2)
+    with c1:
+        i = _clamped_slider(t("learn_convolution.conv.row"), size - 1, "l4-i")
+    with c2:
+        j = _clamped_slider(t("learn_convolution.conv.col"), size - 1, "l4-j")
+    cv = lesson.convolve(image, lesson.kernel(kname, k), s, p, d, i, j)
+    left, right = st.columns([1.15, 1], gap="medium")
+    left.plotly_chart(figs.conv_window(cv), key="l4-window")
+    right.plotly_chart(figs.feature_map(cv), key="l4-map")
+    _output_size(cv)
+    _weighted_sum(cv)
+    return image
+
+
+def _image_name(choice: str) -> str:
+    return t("learn_convolution.conv.pattern") if choice == lesson.PATTERN else t("learn_convolution.conv.digit", digit=choice)
+
+
+def _colored(name: str, value: object) -> str:
+    return rf"{{\color{{{_C[name]}}}{value}}}"
+
+
+def _output_size(cv: Convolution) -> None:
+    st.markdown(f"**{t('learn_convolution.conv.size_title')}**")
+    st.markdown(t("learn_convolution.conv.size_text"))
+    n, k, s, p, d = cv.image.shape[0], cv.weight.shape[0], cv.stride, cv.padding, cv.dilation
+    c = _colored
+    symbolic = (rf"n_\text{{out}} = \left\lfloor \frac{{{c('n', 'n')} + 2{c('p', 'p')} - {c('k', 'd(k-1)')} - 1}}{{{c('s', 's')}}}"
+                r"\right\rfloor + 1")
+    top = n + 2 * p - d * (k - 1) - 1
+    span = rf"{d}\cdot({k}-1)"
+    numbers = (rf"= \left\lfloor \frac{{{c('n', n)} + 2\cdot{c('p', p)} - {c('k', span)} - 1}}{{{c('s', s)}}}\right\rfloor + 1"
+               rf"= \left\lfloor \frac{{{top}}}{{{s}}} \right\rfloor + 1 = {cv.output.shape[0]}")
+    st.latex(symbolic + numbers)
+    st.caption(t("learn_convolution.conv.size_note"))
+
+
+def _matrix(a) -> str:
+    return r"\begin{bmatrix}" + r"\\".join("&".join(_num(v) for v in row) for row in a) + r"\end{bmatrix}"
+
+
+def _weighted_sum(cv: Convolution) -> None:
+    step = cv.step
+    st.markdown(f"**{t('learn_convolution.conv.sum_title', i=step.i, j=step.j)}**")
+    st.markdown(t("learn_convolution.conv.sum_text"))
+    w, x = step.weight[0], step.patch[0]
+    rows = [" + ".join(f"({_num(w[m, q])})({_num(x[m, q])})" for q in range(w.shape[1])) for m in range(w.shape[0])]
+    terms = r"\\ &\quad + ".join(rows)
+    st.latex(rf"y({step.i},{step.j}) = \sum \left( \underbrace{{{_matrix(w)}}}_{{w}} \odot \underbrace{{{_matrix(x)}}}_{{\text{{window of }}x}} \right) + b")
+    st.latex(rf"\begin{{aligned}} y({step.i},{step.j}) &= {terms} \\ &\quad + \underbrace{{0}}_{{b}} = {_num(step.result, 4)} \end{{aligned}}")
+    st.success(t("learn_convolution.conv.checked", i=step.i, j=step.j, value=_num(float(cv.output[step.i, step.j]), 4)))
+    st.markdown(t("learn_convolution.conv.channels"))
+
+
+def _pooling(image) -> None:
+    st.subheader(t("learn_convolution.pool.title"))
+    st.markdown(t("learn_convolution.pool.text"))
+    st.latex(r"\text{max: } y(i,j) = \max_{0 \le m,n < k} x(i\,s + m,\; j\,s + n) \qquad"
+             r"\text{average: } y(i,j) = \frac{1}{k^2} \sum_{m=0}^{k-1}\sum_{n=0}^{k-1} x(i\,s + m,\; j\,s + n)")
+    c1, c2, c3 = st.columns([1.4, 1, 1])
+    kind = c1.radio(t("learn_convolution.pool.kind"), list(lesson.POOLS), horizontal=True, key="l4-pool",
+                                format_func=lambda name: t(f"learn_convolution.pool.{'max' if name == 'MaxPool2d' else 'avg'}"))
+    k = c2.slider(t("learn_convolution.pool.k"), 2, 3, 2, key="l4-pool-k")
+    s = c3.slider(t("learn_convolution.pool.s"), 1, 3, 2, key="l4-pool-s")
+    pooled = lesson.pool(image, kind, k, s)
+    st.plotly_chart(figs.pooling(pooled), key="l4-pool-fig")
+    st.markdown(t("learn_convolution.pool.params", kind=pooled.kind, k=k, s=s, params=pooled.params))
+    rows, with_pool, without = lesson.pooling_effect()
+    st.markdown(f"**{t('learn_convolution.pool.effect_title')}**")
+    st.markdown(t("learn_convolution.pool.effect_text", ratio=without / with_pool))
+    table = [{t("learn_convolution.pool.layer"): f"{n} {r.type}",
+              t("learn_convolution.pool.shape_with"): format_shape(r.with_pool[0]),
+              t("learn_convolution.pool.params_with"): f"{r.with_pool[1]:,}",
+              t("learn_convolution.pool.shape_without"): "—" if r.without_pool is None else format_shape(r.without_pool[0]),
+              t("learn_convolution.pool.params_without"): "—" if r.without_pool is None else f"{r.without_pool[1]:,}"}
+             for n, r in enumerate(rows)]
+    table.append({t("learn_convolution.pool.layer"): t("learn_convolution.pool.total"), t("learn_convolution.pool.shape_with"): "",
+                  t("learn_convolution.pool.params_with"): f"{with_pool:,}", t("learn_convolution.pool.shape_without"): "",
+                  t("learn_convolution.pool.params_without"): f"{without:,}"})
+    st.dataframe(table, hide_index=True, height="content", key="l4-pool-table")
+
+
+def _stage(number: int, default: Stage) -> Stage:
+    c0, c1, c2, c3, c4 = st.columns([1.6, 1, 1, 1, 1])
+    kind = c0.selectbox(t("learn_convolution.rf.type", number=number), ["Conv2d", *lesson.POOLS], key=f"l4-rf-type-{number}",
+                        index=["Conv2d", *lesson.POOLS].index(default.type))
+    k = c1.selectbox(t("learn_convolution.rf.k"), list(range(1, 8)), index=default.kernel - 1, key=f"l4-rf-k-{number}")
+    s = c2.selectbox(t("learn_convolution.rf.s"), [1, 2, 3], index=default.stride - 1, key=f"l4-rf-s-{number}")
+    p = c3.selectbox(t("learn_convolution.rf.p"), [0, 1, 2, 3], index=default.padding, key=f"l4-rf-p-{number}")
+    d = c4.selectbox(t("learn_convolution.rf.d"), [1, 2, 3], index=default.dilation - 1, key=f"l4-rf-d-{number}",
+                     disabled=kind != "Conv2d")
+    return Stage(kind, k, s, p, d if kind == "Conv2d" else 1)
+
+
+def _receptive_field() -> None:
+    st.subheader(t("learn_convolution.rf.title"))
+    st.markdown(t("learn_convolution.rf.text"))
+    st.latex(r"r_l = r_{l-1} + d_l\,(k_l - 1)\,j_{l-1}, \qquad j_l = j_{l-1}\,s_l")
+    st.markdown(t("learn_convolution.rf.after"))
+    c1, c2 = st.columns(2)
+    n = c1.selectbox(t("learn_convolution.rf.input"), [8, 28], index=1, key="l4-rf-n")
+    count = c2.number_input(t("learn_convolution.rf.layers"), 1, 6, len(lesson.CURRICULUM_STACK), key="l4-rf-count")
+    defaults = [*lesson.CURRICULUM_STACK, Stage("Conv2d", 3)]
+    stages = [_stage(number, defaults[min(number - 1, len(defaults) - 1)]) for number in range(1, int(count) + 1)]
+    fields, problem = lesson.receptive_fields(stages, n)
+    if problem is not None:
+        st.error(str(problem))
+    if not fields:
+        return
+    table, figure = st.columns([1, 1.2], gap="medium")
+    table.dataframe([{t("learn_convolution.rf.col_layer"): f"{number} {s.type}", t("learn_convolution.rf.col_size"): f.size,
+                      t("learn_convolution.rf.col_jump"): f.jump, t("learn_convolution.rf.col_rf"): f.rf}
+                     for number, (s, f) in enumerate(zip(stages, fields), 1)], hide_index=True, height="content", key="l4-rf-table")
+    last = fields[-1]
+    table.markdown(t("learn_convolution.rf.summary", count=len(fields), rf=last.rf, n=n))
+    if last.rf >= n:
+        table.markdown(t("learn_convolution.rf.whole"))
+    figure.plotly_chart(figs.receptive_field(fields, n), key="l4-rf-fig")
+
+
+def _shape_table(analysis) -> list[dict]:
+    return [{t("learn_convolution.cnn.col_layer"): info.label, t("learn_convolution.cnn.col_shape"): format_shape(info.out_shape),
+             t("learn_convolution.cnn.col_params"): f"{info.params:,}"} for info in analysis.layers]
+
+
+def _chain(analysis) -> str:
+    return " → ".join(str(v) for v in lesson.spatial_sizes(analysis))
+
+
+def _curriculum() -> None:
+    st.subheader(t("learn_convolution.cnn.title"))
+    digits, shapes, adapted = lesson.curriculum_on("digits"), lesson.curriculum_on("shapes"), lesson.curriculum_on("digits", padding=1)
+    size = {a.spec.dataset.name: "×".join(str(v) for v in a.dataset.input_shape) for a in (digits, shapes)}
+    st.markdown(t("learn_convolution.cnn.text", digits=size["digits"], shapes=size["shapes"], chain_shapes=_chain(shapes),
+                  chain_digits=_chain(digits)))
+    st.warning(str(digits.problems[0]))
+    st.markdown(t("learn_convolution.cnn.fix", chain_adapted=_chain(adapted)))
+    left, right = st.columns(2, gap="medium")
+    left.caption(t("learn_convolution.cnn.on_shapes", size=size["shapes"]))
+    left.dataframe(_shape_table(shapes), hide_index=True, height="content", key="l4-cnn-shapes")
+    right.caption(t("learn_convolution.cnn.on_digits", size=size["digits"]))
+    right.dataframe(_shape_table(adapted), hide_index=True, height="content", key="l4-cnn-digits")
+    st.markdown(t("learn_convolution.cnn.shipped"))
+    st.dataframe([{t("learn_convolution.cnn.col_file"): s.file, t("learn_convolution.cnn.col_name"): s.name,
+                   t("learn_convolution.cnn.col_dataset"): s.dataset, t("learn_convolution.cnn.col_input"): "×".join(map(str, s.input_shape)),
+                   t("learn_convolution.cnn.col_params"): f"{s.params:,}"} for s in lesson.shipped()], hide_index=True,
+                 height="content", key="l4-shipped")
+    st.markdown(t("learn_convolution.cnn.sgd"))
