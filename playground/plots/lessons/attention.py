@@ -48,6 +48,31 @@ def matrix(z: np.ndarray, rows: Sequence[str], title: str, columns: Sequence[str
                                     margin={"l": 70, "r": 10, "t": 50, "b": 60}))
 
 
+def panels(mats: Sequence[np.ndarray], titles: Sequence[str], rows: Sequence[str], height: int | None = None) -> go.Figure:
+    """Several T × d_k matrices side by side on one colour scale (Q, K and V of a head): rows are the tokens."""
+    n_rows, gap = mats[0].shape[0], 0.05
+    width = (1 - gap * (len(mats) - 1)) / len(mats)
+    m = max(float(np.abs(z).max()) for z in mats) or 1.0
+    traces, axes, notes = [], {}, []
+    for i, (z, title) in enumerate(zip(mats, titles)):
+        suffix = "" if i == 0 else str(i + 1)
+        x0 = i * (width + gap)
+        cols = list(range(z.shape[1]))
+        traces.append(go.Heatmap(z=z, x=cols, y=list(range(n_rows)), xaxis=f"x{suffix}", yaxis=f"y{suffix}", coloraxis="coloraxis",
+                                 xgap=1, ygap=1, customdata=np.array([[r] * len(cols) for r in rows], dtype=object),
+                                 hovertemplate="%{customdata}, %{x}: %{z:.4f}<extra></extra>"))
+        axes[f"xaxis{suffix}"] = {"domain": [x0, x0 + width], "anchor": f"y{suffix}", "title": {"text": t("learn_attention.fig.dimension")},
+                                  "showgrid": False, "zeroline": False, "tickmode": "array", "tickvals": cols[::2]}
+        axes[f"yaxis{suffix}"] = {"anchor": f"x{suffix}", "autorange": "reversed", "showgrid": False, "zeroline": False,
+                                  "tickmode": "array", "tickvals": list(range(n_rows)), "ticktext": list(rows) if i == 0 else [""] * n_rows,
+                                  "title": {"text": t("learn_attention.fig.tokens") if i == 0 else ""}}
+        notes.append({"text": title, "x": x0, "y": 1.0, "xref": "paper", "yref": "paper", "xanchor": "left", "yanchor": "bottom",
+                      "showarrow": False, "font": {"size": 15, "color": "#0f172a"}})
+    return go.Figure(traces, layout(None, height or 90 + 40 * n_rows + 60, annotations=notes,
+                                    coloraxis={"colorscale": DIVERGING, "cmin": -m, "cmax": m, "colorbar": {"thickness": 12, "len": 0.9}},
+                                    margin={"l": 70, "r": 10, "t": 40, "b": 60}, **axes))
+
+
 def variance(dims: Sequence[int], raw: np.ndarray, scaled: np.ndarray, height: int = 380) -> go.Figure:
     """The measured variance of q·k grows like d_k; divided by √d_k it stays at 1."""
     traces = [
@@ -69,12 +94,13 @@ def variance(dims: Sequence[int], raw: np.ndarray, scaled: np.ndarray, height: i
 
 def saturation(s: Saturation, height: int = 380) -> go.Figure:
     """One query's attention weights over the keys: softmax of the raw scores against softmax of the scaled ones."""
-    keys = [t("learn_attention.fig.key", number=j) for j in range(len(s.scores))]
+    keys = [str(j) for j in range(len(s.scores))]
     traces = [go.Bar(x=keys, y=s.plain, name=t("learn_attention.fig.sat_plain"), marker_color=TEST_COLOR,
-                     texttemplate="%{y:.2f}", textposition="outside", hovertemplate="%{x}: %{y:.4f}<extra></extra>"),
+                     hovertemplate="%{x}: %{y:.4f}<extra></extra>"),
               go.Bar(x=keys, y=s.scaled, name=t("learn_attention.fig.sat_scaled"), marker_color=TRAIN_COLOR,
-                     texttemplate="%{y:.2f}", textposition="outside", hovertemplate="%{x}: %{y:.4f}<extra></extra>")]
+                     hovertemplate="%{x}: %{y:.4f}<extra></extra>")]
     return go.Figure(traces, layout(t("learn_attention.fig.sat_title", d_k=s.d_k), height, barmode="group",
-                                    yaxis={"title": {"text": t("learn_attention.fig.sat_y")}, "range": [0, 1.15]},
-                                    legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.18, "yanchor": "top"},
-                                    margin={"l": 70, "r": 20, "t": 50, "b": 110}))
+                                    xaxis={"title": {"text": t("learn_attention.fig.key")}, "type": "category"},
+                                    yaxis={"title": {"text": t("learn_attention.fig.sat_y")}, "range": [0, 1.05]},
+                                    legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.3, "yanchor": "top"},
+                                    margin={"l": 70, "r": 20, "t": 50, "b": 130}))

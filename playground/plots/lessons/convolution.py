@@ -27,23 +27,29 @@ def _key(name: str, color: str, symbol: str = "square", filled: bool = False) ->
     return go.Scatter(x=[None], y=[None], mode="markers", marker=marker, name=name, hoverinfo="skip")
 
 
-def _square_axes(first: int, last: int, title_x: str, title_y: str, small: bool) -> dict:
+def _square_axes(first: int, last: int, title_x: str, title_y: str, small: bool, suffix: str = "",
+                 domain: tuple[float, float] = (0.0, 1.0)) -> dict:
+    """A square panel (x to the right, rows downward) over input indices first..last, laid at `domain` of the width."""
     tick = {"dtick": 1} if small else {}
-    return {"xaxis": {"title": {"text": title_x}, "range": [first - 0.5, last + 0.5], "showgrid": False, "zeroline": False,
-                      "constrain": "domain", **tick},
-            "yaxis": {"title": {"text": title_y}, "range": [last + 0.5, first - 0.5], "showgrid": False, "zeroline": False,
-                      "scaleanchor": "x", "constrain": "domain", **tick}}
+    common = {"showgrid": False, "zeroline": False, "constrain": "domain", "range": [first - 0.5, last + 0.5], **tick}
+    return {f"xaxis{suffix}": {**common, "title": {"text": title_x}, "domain": list(domain), "anchor": f"y{suffix}"},
+            f"yaxis{suffix}": {**common, "title": {"text": title_y}, "range": [last + 0.5, first - 0.5], "anchor": f"x{suffix}",
+                               "scaleanchor": f"x{suffix}"}}
 
 
-def conv_window(cv: Convolution, height: int = 520) -> go.Figure:
-    """The input with its zero padding, the window read by the chosen output pixel, and where every window starts."""
+def _panel_titles(*titles: tuple[str, float]) -> list[dict]:
+    return [{"text": text, "x": x, "y": 1.0, "xref": "paper", "yref": "paper", "xanchor": "left", "yanchor": "bottom",
+             "showarrow": False, "font": {"size": 15, "color": "#0f172a"}} for text, x in titles]
+
+
+def _input_panel(cv: Convolution) -> tuple[list, list[dict]]:
+    """The padded input, the window of the chosen pixel, and where the windows of its row and column start."""
     n, p, s, d, k = cv.image.shape[0], cv.padding, cv.stride, cv.dilation, cv.weight.shape[0]
-    padded = np.pad(cv.image, p)
     axis = np.arange(-p, n + p)
-    heat = go.Heatmap(z=padded, x=axis, y=axis, colorscale=GREYS, zmin=0, zmax=1, showscale=False,
+    heat = go.Heatmap(z=np.pad(cv.image, p), x=axis, y=axis, colorscale=GREYS, zmin=0, zmax=1, showscale=False,
                       hovertemplate="x(%{y}, %{x}) = %{z:.3f}<extra></extra>")
     r0, c0 = cv.step.origin
-    origins = np.arange(cv.output.shape[0]) * s - p  # the windows of output row i and of output column j start here
+    origins = np.arange(cv.output.shape[0]) * s - p
     starts = go.Scatter(x=np.concatenate([origins, np.full_like(origins, c0)]), y=np.concatenate([np.full_like(origins, r0), origins]),
                         mode="markers", marker={"color": STRIDE, "size": 9, "symbol": "circle", "line": {"color": "#ffffff", "width": 1}},
                         name=t("learn_convolution.fig.origins", s=s), hoverinfo="skip")
@@ -56,49 +62,45 @@ def conv_window(cv: Convolution, height: int = 520) -> go.Figure:
     shapes += [_rect(c0 + d * b, r0 + d * a, c0 + d * b, r0 + d * a, WINDOW, 3.5) for a in range(k) for b in range(k)]
     keys = [_key(t("learn_convolution.fig.image", n=n), IMAGE), _key(t("learn_convolution.fig.padding", p=p), PADDING, filled=True),
             _key(t("learn_convolution.fig.window", k=k, span=cv.span), WINDOW)]
-    axes = _square_axes(-p, n + p - 1, t("learn_convolution.fig.column"), t("learn_convolution.fig.row"), n + 2 * p <= 16)
-    return go.Figure([heat, starts, *keys], layout(t("learn_convolution.fig.input_title", i=cv.step.i, j=cv.step.j), height,
-                                                   shapes=shapes, legend={**_LEGEND, "y": -0.2, "traceorder": "normal"},
-                                                   margin={"l": 60, "r": 20, "t": 50, "b": 160}, **axes))
+    return [heat, starts, *keys], shapes
 
 
-def feature_map(cv: Convolution, height: int = 520) -> go.Figure:
-    """F.conv2d's output with the chosen pixel outlined; values written in when the map is small."""
-    out = cv.output
-    size = out.shape[0]
-    m = float(np.abs(out).max()) or 1.0
-    heat = go.Heatmap(z=out, x=np.arange(size), y=np.arange(size), colorscale=DIVERGING, zmin=-m, zmax=m,
-                      texttemplate="%{z:.1f}" if size <= 10 else None, textfont={"size": 12},
-                      colorbar={"title": {"text": t("learn_convolution.fig.output"), "side": "right"}, "len": 0.8},
-                      hovertemplate="y(%{y}, %{x}) = %{z:.4f}<extra></extra>")
-    shapes = [_rect(cv.step.j, cv.step.i, cv.step.j, cv.step.i, WINDOW, 4)]
-    axes = _square_axes(0, size - 1, t("learn_convolution.fig.out_column"), t("learn_convolution.fig.out_row"), size <= 16)
-    return go.Figure([heat], layout(t("learn_convolution.fig.output_title", size=size), height, shapes=shapes,
-                                    margin={"l": 60, "r": 10, "t": 50, "b": 160}, **axes))
+def conv_figure(cv: Convolution, height: int = 560) -> go.Figure:
+    """Left, the padded input with the window the chosen output pixel reads; right, F.conv2d's whole output map."""
+    n, p, size = cv.image.shape[0], cv.padding, cv.output.shape[0]
+    traces, shapes = _input_panel(cv)
+    m = float(np.abs(cv.output).max()) or 1.0
+    traces.append(go.Heatmap(z=cv.output, x=np.arange(size), y=np.arange(size), xaxis="x2", yaxis="y2", colorscale=DIVERGING,
+                             zmin=-m, zmax=m, texttemplate="%{z:.1f}" if size <= 8 else None, textfont={"size": 10},
+                             colorbar={"title": {"text": t("learn_convolution.fig.output"), "side": "right"}, "len": 0.7,
+                                       "thickness": 12, "x": 1.0, "y": 0.55},
+                             hovertemplate="y(%{y}, %{x}) = %{z:.4f}<extra></extra>"))
+    shapes.append(_rect(cv.step.j, cv.step.i, cv.step.j, cv.step.i, WINDOW, 4, axes="2"))
+    axes = {**_square_axes(-p, n + p - 1, t("learn_convolution.fig.column"), t("learn_convolution.fig.row"), n + 2 * p <= 16,
+                           domain=(0.0, 0.47)),
+            **_square_axes(0, size - 1, t("learn_convolution.fig.out_column"), t("learn_convolution.fig.out_row"), size <= 16, "2",
+                           (0.56, 0.93))}
+    notes = _panel_titles((t("learn_convolution.fig.input_panel", size=n + 2 * p), 0.0),
+                          (t("learn_convolution.fig.output_panel", size=size), 0.56))
+    return go.Figure(traces, layout(t("learn_convolution.fig.conv_title", i=cv.step.i, j=cv.step.j), height, shapes=shapes,
+                                    annotations=notes, legend={**_LEGEND, "y": -0.14, "traceorder": "normal"},
+                                    margin={"l": 60, "r": 20, "t": 80, "b": 150}, **axes))
 
 
-def _pool_axes(domain: list[float], first: int, last: int, suffix: str, anchor: str) -> dict:
-    common = {"showgrid": False, "zeroline": False, "constrain": "domain", "dtick": 1}
-    return {f"xaxis{suffix}": {**common, "domain": domain, "anchor": f"y{suffix}", "range": [first - 0.5, last + 0.5],
-                               "title": {"text": t("learn_convolution.fig.out_column" if suffix else "learn_convolution.fig.column")}},
-            f"yaxis{suffix}": {**common, "anchor": anchor, "range": [last + 0.5, first - 0.5], "scaleanchor": f"x{suffix}",
-                               "title": {"text": t("learn_convolution.fig.out_row" if suffix else "learn_convolution.fig.row")}}}
-
-
-def pooling(pl: Pooling, height: int = 400) -> go.Figure:
+def pooling(pl: Pooling, height: int = 420) -> go.Figure:
     """The map with its pooling windows, and the pooled map with its values."""
     n, size, k, s = pl.image.shape[0], pl.output.shape[0], pl.kernel, pl.stride
-    heat_in = go.Heatmap(z=pl.image, colorscale=GREYS, zmin=0, zmax=1, showscale=False, hovertemplate="x(%{y}, %{x}) = %{z:.3f}<extra></extra>")
+    heat_in = go.Heatmap(z=pl.image, colorscale=GREYS, zmin=0, zmax=1, showscale=False,
+                         hovertemplate="x(%{y}, %{x}) = %{z:.3f}<extra></extra>")
     heat_out = go.Heatmap(z=pl.output, xaxis="x2", yaxis="y2", colorscale=GREYS, zmin=0, zmax=1, showscale=False,
-                          texttemplate="%{z:.2f}", textfont={"size": 13}, hovertemplate="y(%{y}, %{x}) = %{z:.3f}<extra></extra>")
+                          texttemplate="%{z:.2f}", textfont={"size": 12}, hovertemplate="y(%{y}, %{x}) = %{z:.3f}<extra></extra>")
     shapes = [_rect(j * s, i * s, j * s + k - 1, i * s + k - 1, class_color((i + j) % 2 + 1), 2.5)
               for i in range(size) for j in range(size)]
     kind = t(f"learn_convolution.pool.{'max' if pl.kind == 'MaxPool2d' else 'avg'}")
-    notes = [{"text": text, "x": x, "y": 1.0, "xref": "paper", "yref": "paper", "xanchor": "left", "yanchor": "bottom",
-              "showarrow": False, "font": {"size": 16, "color": "#0f172a"}}
-             for text, x in ((t("learn_convolution.fig.pool_in", k=k, s=s), 0.0),
-                             (t("learn_convolution.fig.pool_out", kind=kind, size=size), 0.6))]
-    axes = {**_pool_axes([0.0, 0.48], 0, n - 1, "", "x"), **_pool_axes([0.6, 1.0], 0, size - 1, "2", "x2")}
+    notes = _panel_titles((t("learn_convolution.fig.pool_in", k=k, s=s), 0.0),
+                          (t("learn_convolution.fig.pool_out", kind=kind, size=size), 0.6))
+    axes = {**_square_axes(0, n - 1, t("learn_convolution.fig.column"), t("learn_convolution.fig.row"), True, domain=(0.0, 0.45)),
+            **_square_axes(0, size - 1, t("learn_convolution.fig.out_column"), t("learn_convolution.fig.out_row"), True, "2", (0.6, 1.0))}
     return go.Figure([heat_in, heat_out], layout(None, height, shapes=shapes, annotations=notes,
                                                  margin={"l": 60, "r": 20, "t": 40, "b": 60}, **axes))
 

@@ -79,20 +79,18 @@ def _x(steps: lesson.Steps, rows: list[str]) -> None:
 
 
 def _qkv(steps: lesson.Steps, head: int, rows: list[str]) -> None:
-    _step("qkv", r"Q = X W_Q + b_Q, \quad K = X W_K + b_K, \quad V = X W_V + b_V"
-                 r"\qquad Q_h, K_h, V_h \in \mathbb{R}^{T \times d_k},\; d_k = d/h = %d" % steps.d_k)
-    for col, name in zip(st.columns(3), ("q", "k", "v")):
-        title = t(f"learn_attention.fig.{name}", head=head + 1)
-        col.plotly_chart(figs.matrix(getattr(steps, name)[head], rows, title, text=False), key=f"l6-{name}")
+    _step("qkv", r"\begin{gathered} Q = X W_Q + b_Q, \quad K = X W_K + b_K, \quad V = X W_V + b_V \\"
+                 r"Q_h,\; K_h,\; V_h \in \mathbb{R}^{T \times d_k}, \qquad d_k = d/h = %d \end{gathered}" % steps.d_k)
+    titles = [t(f"learn_attention.fig.{name}", head=head + 1) for name in ("q", "k", "v")]
+    st.plotly_chart(figs.panels([steps.q[head], steps.k[head], steps.v[head]], titles, rows), key="l6-qkv")
 
 
 def _scores(steps: lesson.Steps, head: int, rows: list[str]) -> None:
     _step("scores", r"S_h = Q_h K_h^{\top}, \qquad (S_h)_{ij} = q_i \cdot k_j = \sum_{c=1}^{d_k} q_{ic}\, k_{jc}")
     key = t("learn_attention.fig.keys")
-    left, right = st.columns(2)
-    left.plotly_chart(figs.matrix(steps.scores[head], rows, t("learn_attention.fig.scores", head=head + 1), rows, key), key="l6-scores")
-    right.plotly_chart(figs.matrix(steps.scaled[head], rows, t("learn_attention.fig.scaled", head=head + 1, root=f"{np.sqrt(steps.d_k):.3g}"),
-                                   rows, key), key="l6-scaled")
+    st.plotly_chart(figs.matrix(steps.scores[head], rows, t("learn_attention.fig.scores", head=head + 1), rows, key), key="l6-scores")
+    st.plotly_chart(figs.matrix(steps.scaled[head], rows, t("learn_attention.fig.scaled", head=head + 1, root=f"{np.sqrt(steps.d_k):.3g}"),
+                                rows, key), key="l6-scaled")
 
 
 def _why_scale() -> None:

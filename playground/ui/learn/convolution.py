@@ -66,9 +66,7 @@ def _convolution():
     with c2:
         j = _clamped_slider(t("learn_convolution.conv.col"), size - 1, "l4-j")
     cv = lesson.convolve(image, lesson.kernel(kname, k), s, p, d, i, j)
-    left, right = st.columns([1.15, 1], gap="medium")
-    left.plotly_chart(figs.conv_window(cv), key="l4-window")
-    right.plotly_chart(figs.feature_map(cv), key="l4-map")
+    st.plotly_chart(figs.conv_figure(cv), key="l4-conv")
     _output_size(cv)
     _weighted_sum(cv)
     return image
@@ -87,13 +85,13 @@ def _output_size(cv: Convolution) -> None:
     st.markdown(t("learn_convolution.conv.size_text"))
     n, k, s, p, d = cv.image.shape[0], cv.weight.shape[0], cv.stride, cv.padding, cv.dilation
     c = _colored
-    symbolic = (rf"n_\text{{out}} = \left\lfloor \frac{{{c('n', 'n')} + 2{c('p', 'p')} - {c('k', 'd(k-1)')} - 1}}{{{c('s', 's')}}}"
+    symbolic = (rf"n_\text{{out}} &= \left\lfloor \frac{{{c('n', 'n')} + 2{c('p', 'p')} - {c('k', 'd(k-1)')} - 1}}{{{c('s', 's')}}}"
                 r"\right\rfloor + 1")
     top = n + 2 * p - d * (k - 1) - 1
     span = rf"{d}\cdot({k}-1)"
-    numbers = (rf"= \left\lfloor \frac{{{c('n', n)} + 2\cdot{c('p', p)} - {c('k', span)} - 1}}{{{c('s', s)}}}\right\rfloor + 1"
+    numbers = (rf"&= \left\lfloor \frac{{{c('n', n)} + 2\cdot{c('p', p)} - {c('k', span)} - 1}}{{{c('s', s)}}}\right\rfloor + 1"
                rf"= \left\lfloor \frac{{{top}}}{{{s}}} \right\rfloor + 1 = {cv.output.shape[0]}")
-    st.latex(symbolic + numbers)
+    st.latex(rf"\begin{{aligned}} {symbolic} \\ {numbers} \end{{aligned}}")
     st.caption(t("learn_convolution.conv.size_note"))
 
 
@@ -108,8 +106,10 @@ def _weighted_sum(cv: Convolution) -> None:
     w, x = step.weight[0], step.patch[0]
     rows = [" + ".join(f"({_num(w[m, q])})({_num(x[m, q])})" for q in range(w.shape[1])) for m in range(w.shape[0])]
     terms = r"\\ &\quad + ".join(rows)
-    st.latex(rf"y({step.i},{step.j}) = \sum \left( \underbrace{{{_matrix(w)}}}_{{w}} \odot \underbrace{{{_matrix(x)}}}_{{\text{{window of }}x}} \right) + b")
-    st.latex(rf"\begin{{aligned}} y({step.i},{step.j}) &= {terms} \\ &\quad + \underbrace{{0}}_{{b}} = {_num(step.result, 4)} \end{{aligned}}")
+    window = t("learn_convolution.conv.window_of")
+    y = f"y({step.i},{step.j})"
+    st.latex(rf"{y} = \sum \left( \underbrace{{{_matrix(w)}}}_{{w}} \odot \underbrace{{{_matrix(x)}}}_{{\text{{{window}}}}} \right) + b")
+    st.latex(rf"\begin{{aligned}} {y} &= {terms} \\ &\quad + \underbrace{{0}}_{{b}} = {_num(step.result, 4)} \end{{aligned}}")
     st.success(t("learn_convolution.conv.checked", i=step.i, j=step.j, value=_num(float(cv.output[step.i, step.j]), 4)))
     st.markdown(t("learn_convolution.conv.channels"))
 
@@ -117,11 +117,13 @@ def _weighted_sum(cv: Convolution) -> None:
 def _pooling(image) -> None:
     st.subheader(t("learn_convolution.pool.title"))
     st.markdown(t("learn_convolution.pool.text"))
-    st.latex(r"\text{max: } y(i,j) = \max_{0 \le m,n < k} x(i\,s + m,\; j\,s + n) \qquad"
-             r"\text{average: } y(i,j) = \frac{1}{k^2} \sum_{m=0}^{k-1}\sum_{n=0}^{k-1} x(i\,s + m,\; j\,s + n)")
+    window = r"x(i\,s + m,\; j\,s + n)"
+    st.latex(rf"\begin{{gathered}} \text{{{t('learn_convolution.pool.max')}}}: \; y(i,j) = \max_{{0 \le m,n < k}} {window} \\"
+             rf"\text{{{t('learn_convolution.pool.avg')}}}: \; y(i,j) = \frac{{1}}{{k^2}} \sum_{{m=0}}^{{k-1}}\sum_{{n=0}}^{{k-1}} {window}"
+             r"\end{gathered}")
     c1, c2, c3 = st.columns([1.4, 1, 1])
     kind = c1.radio(t("learn_convolution.pool.kind"), list(lesson.POOLS), horizontal=True, key="l4-pool",
-                                format_func=lambda name: t(f"learn_convolution.pool.{'max' if name == 'MaxPool2d' else 'avg'}"))
+                    format_func=lambda name: t(f"learn_convolution.pool.{'max' if name == 'MaxPool2d' else 'avg'}"))
     k = c2.slider(t("learn_convolution.pool.k"), 2, 3, 2, key="l4-pool-k")
     s = c3.slider(t("learn_convolution.pool.s"), 1, 3, 2, key="l4-pool-s")
     pooled = lesson.pool(image, kind, k, s)
@@ -135,7 +137,7 @@ def _pooling(image) -> None:
               t("learn_convolution.pool.params_with"): f"{r.with_pool[1]:,}",
               t("learn_convolution.pool.shape_without"): "—" if r.without_pool is None else format_shape(r.without_pool[0]),
               t("learn_convolution.pool.params_without"): "—" if r.without_pool is None else f"{r.without_pool[1]:,}"}
-             for n, r in enumerate(rows)]
+             for n, r in enumerate(rows) if r.type != "ReLU"]  # a ReLU changes neither the shape nor the count
     table.append({t("learn_convolution.pool.layer"): t("learn_convolution.pool.total"), t("learn_convolution.pool.shape_with"): "",
                   t("learn_convolution.pool.params_with"): f"{with_pool:,}", t("learn_convolution.pool.shape_without"): "",
                   t("learn_convolution.pool.params_without"): f"{without:,}"})
@@ -169,15 +171,14 @@ def _receptive_field() -> None:
         st.error(str(problem))
     if not fields:
         return
-    table, figure = st.columns([1, 1.2], gap="medium")
-    table.dataframe([{t("learn_convolution.rf.col_layer"): f"{number} {s.type}", t("learn_convolution.rf.col_size"): f.size,
-                      t("learn_convolution.rf.col_jump"): f.jump, t("learn_convolution.rf.col_rf"): f.rf}
-                     for number, (s, f) in enumerate(zip(stages, fields), 1)], hide_index=True, height="content", key="l4-rf-table")
+    st.dataframe([{t("learn_convolution.rf.col_layer"): f"{number} {s.type}", t("learn_convolution.rf.col_size"): f.size,
+                   t("learn_convolution.rf.col_jump"): f.jump, t("learn_convolution.rf.col_rf"): f.rf}
+                  for number, (s, f) in enumerate(zip(stages, fields), 1)], hide_index=True, height="content", key="l4-rf-table")
     last = fields[-1]
-    table.markdown(t("learn_convolution.rf.summary", count=len(fields), rf=last.rf, n=n))
+    st.markdown(t("learn_convolution.rf.summary", count=len(fields), rf=last.rf, n=n))
     if last.rf >= n:
-        table.markdown(t("learn_convolution.rf.whole"))
-    figure.plotly_chart(figs.receptive_field(fields, n), key="l4-rf-fig")
+        st.markdown(t("learn_convolution.rf.whole"))
+    st.plotly_chart(figs.receptive_field(fields, n), key="l4-rf-fig")
 
 
 def _shape_table(analysis) -> list[dict]:
@@ -204,7 +205,8 @@ def _curriculum() -> None:
     right.dataframe(_shape_table(adapted), hide_index=True, height="content", key="l4-cnn-digits")
     st.markdown(t("learn_convolution.cnn.shipped"))
     st.dataframe([{t("learn_convolution.cnn.col_file"): s.file, t("learn_convolution.cnn.col_name"): s.name,
-                   t("learn_convolution.cnn.col_dataset"): s.dataset, t("learn_convolution.cnn.col_input"): "×".join(map(str, s.input_shape)),
-                   t("learn_convolution.cnn.col_params"): f"{s.params:,}"} for s in lesson.shipped()], hide_index=True,
-                 height="content", key="l4-shipped")
+                   t("learn_convolution.cnn.col_dataset"): s.dataset,
+                   t("learn_convolution.cnn.col_input"): "×".join(map(str, s.input_shape)),
+                   t("learn_convolution.cnn.col_params"): f"{s.params:,}"} for s in lesson.shipped()],
+                 hide_index=True, height="content", key="l4-shipped")
     st.markdown(t("learn_convolution.cnn.sgd"))
