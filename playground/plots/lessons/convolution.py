@@ -77,11 +77,11 @@ def conv_figure(cv: Convolution, height: int = 560) -> go.Figure:
                              hovertemplate="y(%{y}, %{x}) = %{z:.4f}<extra></extra>"))
     shapes.append(_rect(cv.step.j, cv.step.i, cv.step.j, cv.step.i, WINDOW, 4, axes="2"))
     axes = {**_square_axes(-p, n + p - 1, t("learn_convolution.fig.column"), t("learn_convolution.fig.row"), n + 2 * p <= 16,
-                           domain=(0.0, 0.47)),
+                           domain=(0.0, 0.46)),
             **_square_axes(0, size - 1, t("learn_convolution.fig.out_column"), t("learn_convolution.fig.out_row"), size <= 16, "2",
-                           (0.56, 0.93))}
+                           (0.58, 0.93))}
     notes = _panel_titles((t("learn_convolution.fig.input_panel", size=n + 2 * p), 0.0),
-                          (t("learn_convolution.fig.output_panel", size=size), 0.56))
+                          (t("learn_convolution.fig.output_panel", size=size), 0.58))
     return go.Figure(traces, layout(t("learn_convolution.fig.conv_title", i=cv.step.i, j=cv.step.j), height, shapes=shapes,
                                     annotations=notes, legend={**_LEGEND, "y": -0.14, "traceorder": "normal"},
                                     margin={"l": 60, "r": 20, "t": 80, "b": 150}, **axes))
