@@ -11,7 +11,7 @@ from playground.i18n import t
 from playground.lessons import attention as lesson
 from playground.plots.lessons import attention as figs
 from playground.ui.learn.frame import lesson_header, next_lesson, try_it
-from playground.ui.widgets import say
+from playground.ui.widgets import chart, say
 
 SLUG = "attention"
 IDS = "l6-ids"  # the last sequence that parsed: a bad one is refused and this one stays on the page
@@ -75,21 +75,21 @@ def _step(key: str, formula: str) -> None:
 
 def _x(steps: lesson.Steps, rows: list[str]) -> None:
     _step("x", r"X = E[x] + PE \;\in\; \mathbb{R}^{T \times d}, \qquad T = %d,\; d = %d" % steps.x.shape)
-    st.plotly_chart(figs.matrix(steps.x, rows, t("learn_attention.fig.x")), key="l6-x")
+    chart(figs.matrix(steps.x, rows, t("learn_attention.fig.x")), key="l6-x")
 
 
 def _qkv(steps: lesson.Steps, head: int, rows: list[str]) -> None:
     _step("qkv", r"\begin{gathered} Q = X W_Q + b_Q, \quad K = X W_K + b_K, \quad V = X W_V + b_V \\"
                  r"Q_h,\; K_h,\; V_h \in \mathbb{R}^{T \times d_k}, \qquad d_k = d/h = %d \end{gathered}" % steps.d_k)
     titles = [t(f"learn_attention.fig.{name}", head=head + 1) for name in ("q", "k", "v")]
-    st.plotly_chart(figs.panels([steps.q[head], steps.k[head], steps.v[head]], titles, rows), key="l6-qkv")
+    chart(figs.panels([steps.q[head], steps.k[head], steps.v[head]], titles, rows), key="l6-qkv")
 
 
 def _scores(steps: lesson.Steps, head: int, rows: list[str]) -> None:
     _step("scores", r"S_h = Q_h K_h^{\top}, \qquad (S_h)_{ij} = q_i \cdot k_j = \sum_{c=1}^{d_k} q_{ic}\, k_{jc}")
     key = t("learn_attention.fig.keys")
-    st.plotly_chart(figs.matrix(steps.scores[head], rows, t("learn_attention.fig.scores", head=head + 1), rows, key), key="l6-scores")
-    st.plotly_chart(figs.matrix(steps.scaled[head], rows, t("learn_attention.fig.scaled", head=head + 1, root=f"{np.sqrt(steps.d_k):.3g}"),
+    chart(figs.matrix(steps.scores[head], rows, t("learn_attention.fig.scores", head=head + 1), rows, key), key="l6-scores")
+    chart(figs.matrix(steps.scaled[head], rows, t("learn_attention.fig.scaled", head=head + 1, root=f"{np.sqrt(steps.d_k):.3g}"),
                                 rows, key), key="l6-scaled")
 
 
@@ -100,11 +100,12 @@ def _why_scale() -> None:
     st.markdown(t("learn_attention.why.text"))
     raw, scaled = _variance(tuple(DIMS))
     left, right = st.columns(2)
-    left.plotly_chart(figs.variance(DIMS, raw, scaled), key="l6-variance")
+    with left:
+        chart(figs.variance(DIMS, raw, scaled), key="l6-variance")
     with right:
         d_k = st.select_slider(t("learn_attention.why.d_k"), DIMS, value=256, key="l6-dk")
         sat = lesson.saturation(d_k)
-        st.plotly_chart(figs.saturation(sat, height=330), key="l6-saturation")
+        chart(figs.saturation(sat, height=330), key="l6-saturation")
     st.markdown(t("learn_attention.why.numbers", d_k=d_k, top_plain=sat.plain.max(), top_scaled=sat.scaled.max(),
                   grad_plain=sat.plain_grad, grad_scaled=sat.scaled_grad))
 
@@ -112,7 +113,7 @@ def _why_scale() -> None:
 def _softmax(steps: lesson.Steps, head: int, rows: list[str]) -> None:
     _step("softmax", r"A_h = \operatorname{softmax}\!\left(\frac{Q_h K_h^{\top}}{\sqrt{d_k}}\right), \qquad"
                      r"(A_h)_{ij} = \frac{\exp\!\big((S_h)_{ij}/\sqrt{d_k}\big)}{\sum_{l} \exp\!\big((S_h)_{il}/\sqrt{d_k}\big)}")
-    st.plotly_chart(figs.matrix(steps.weights[head], rows, t("learn_attention.fig.weights", head=head + 1), rows,
+    chart(figs.matrix(steps.weights[head], rows, t("learn_attention.fig.weights", head=head + 1), rows,
                                 t("learn_attention.fig.keys"), weights=True), key="l6-weights")
     mirror, share = lesson.mirror_head(steps)
     st.markdown(t("learn_attention.softmax.mirror", head=mirror + 1, share=share, last=len(rows) - 1))
@@ -120,14 +121,14 @@ def _softmax(steps: lesson.Steps, head: int, rows: list[str]) -> None:
 
 def _weighted_sum(steps: lesson.Steps, head: int, rows: list[str]) -> None:
     _step("sum", r"\text{head}_h = A_h V_h \in \mathbb{R}^{T \times d_k}, \qquad (\text{head}_h)_i = \sum_j (A_h)_{ij}\, v_j")
-    st.plotly_chart(figs.matrix(steps.heads_out[head], rows, t("learn_attention.fig.head", head=head + 1)), key="l6-head-out")
+    chart(figs.matrix(steps.heads_out[head], rows, t("learn_attention.fig.head", head=head + 1)), key="l6-head-out")
 
 
 def _output(steps: lesson.Steps, rows: list[str], demo: lesson.Demo) -> None:
     _step("output", r"\operatorname{MultiHead}(X) = \operatorname{Concat}(\text{head}_1, \dots, \text{head}_h)\, W_O + b_O")
     heads = steps.q.shape[0]
-    st.plotly_chart(figs.matrix(steps.concat, rows, t("learn_attention.fig.concat"), heads=heads), key="l6-concat")
-    st.plotly_chart(figs.matrix(steps.output, rows, t("learn_attention.fig.output")), key="l6-output")
+    chart(figs.matrix(steps.concat, rows, t("learn_attention.fig.concat"), heads=heads), key="l6-concat")
+    chart(figs.matrix(steps.output, rows, t("learn_attention.fig.output")), key="l6-output")
     weights, output = lesson.multihead_difference(demo.attention, steps)
     st.success(t("learn_attention.output.checked", weights=weights, output=output))
     st.markdown(f"#### {t('learn_attention.residual.title')}")

@@ -10,6 +10,7 @@ from playground.lessons import convolution as lesson
 from playground.lessons.convolution import Convolution, Stage
 from playground.plots.lessons import convolution as figs
 from playground.ui.learn.frame import lesson_header, next_lesson, try_it
+from playground.ui.widgets import chart
 
 SLUG = "convolution"
 _C = {name: color for name, color in zip("npks", (figs.IMAGE, figs.PADDING, figs.WINDOW, figs.STRIDE))}
@@ -66,7 +67,7 @@ def _convolution():
     with c2:
         j = _clamped_slider(t("learn_convolution.conv.col"), size - 1, "l4-j")
     cv = lesson.convolve(image, lesson.kernel(kname, k), s, p, d, i, j)
-    st.plotly_chart(figs.conv_figure(cv), key="l4-conv")
+    chart(figs.conv_figure(cv), key="l4-conv")
     _output_size(cv)
     _weighted_sum(cv)
     return image
@@ -127,7 +128,7 @@ def _pooling(image) -> None:
     k = c2.slider(t("learn_convolution.pool.k"), 2, 3, 2, key="l4-pool-k")
     s = c3.slider(t("learn_convolution.pool.s"), 1, 3, 2, key="l4-pool-s")
     pooled = lesson.pool(image, kind, k, s)
-    st.plotly_chart(figs.pooling(pooled), key="l4-pool-fig")
+    chart(figs.pooling(pooled), key="l4-pool-fig")
     st.markdown(t("learn_convolution.pool.params", kind=pooled.kind, k=k, s=s, params=pooled.params))
     rows, with_pool, without = lesson.pooling_effect()
     st.markdown(f"**{t('learn_convolution.pool.effect_title')}**")
@@ -178,7 +179,7 @@ def _receptive_field() -> None:
     st.markdown(t("learn_convolution.rf.summary", count=len(fields), rf=last.rf, n=n))
     if last.rf >= n:
         st.markdown(t("learn_convolution.rf.whole"))
-    st.plotly_chart(figs.receptive_field(fields, n), key="l4-rf-fig")
+    chart(figs.receptive_field(fields, n), key="l4-rf-fig")
 
 
 def _shape_table(analysis) -> list[dict]:
