@@ -242,6 +242,12 @@ def test_the_convolution_controls_redraw_and_the_sum_matches_conv2d():
     at.slider(key="l4-p").set_value(0).run()
     no_exception(at)
     assert at.error and "13" in at.error[0].value, "a kernel spanning 13 pixels does not fit a 7×7 image"
+    at.slider(key="l4-d").set_value(1).run()  # a 5×5 kernel: its 25 products are summed, not written out term by term
+    no_exception(at)
+    cv = lesson.convolve(lesson.image(lesson.PATTERN), lesson.kernel("horizontal", 5), 2, 0, 1, at.slider(key="l4-i").value,
+                         at.slider(key="l4-j").value)
+    assert _checked_value(at) == pytest.approx(float(cv.output[cv.step.i, cv.step.j]), abs=1e-3)
+    assert any(r"\sum_{m,n} w(m,n)" in latex.value for latex in at.latex)
 
 
 def test_the_pooling_and_receptive_field_controls():

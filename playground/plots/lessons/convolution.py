@@ -5,6 +5,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from playground.i18n import t
+from playground.inspection import ConvStep
 from playground.lessons.convolution import Convolution, Field, Pooling
 from playground.plots.style import DIVERGING, class_color, layout
 
@@ -37,8 +38,8 @@ def _square_axes(first: int, last: int, title_x: str, title_y: str, small: bool,
                                "scaleanchor": f"x{suffix}"}}
 
 
-def _panel_titles(*titles: tuple[str, float]) -> list[dict]:
-    return [{"text": text, "x": x, "y": 1.0, "xref": "paper", "yref": "paper", "xanchor": "left", "yanchor": "bottom",
+def _panel_titles(*titles: tuple[str, float], anchor: str = "left") -> list[dict]:
+    return [{"text": text, "x": x, "y": 1.0, "xref": "paper", "yref": "paper", "xanchor": anchor, "yanchor": "bottom",
              "showarrow": False, "font": {"size": 15, "color": "#0f172a"}} for text, x in titles]
 
 
@@ -85,6 +86,27 @@ def conv_figure(cv: Convolution, height: int = 560) -> go.Figure:
     return go.Figure(traces, layout(t("learn_convolution.fig.conv_title", i=cv.step.i, j=cv.step.j), height, shapes=shapes,
                                     annotations=notes, legend={**_LEGEND, "y": -0.14, "traceorder": "normal"},
                                     margin={"l": 60, "r": 20, "t": 80, "b": 150}, **axes))
+
+
+def weighted_sum(step: ConvStep, height: int = 330) -> go.Figure:
+    """The kernel w, the window of x it lies on, and their products w·x, cell by cell (their sum is y(i, j) − b)."""
+    k = step.weight.shape[-1]
+    w, x, products = step.weight[0], step.patch[0], step.products[0]
+    panels = ((w, DIVERGING, float(np.abs(w).max()) or 1.0, "w"), (x, GREYS, None, "x"), (products, DIVERGING,
+              float(np.abs(products).max()) or 1.0, "p"))
+    traces, axes, notes = [], {}, []
+    for number, (z, scale, m, name) in enumerate(panels):
+        suffix = "" if number == 0 else str(number + 1)
+        x0 = number * 0.36
+        limits = {"zmin": -m, "zmax": m} if m is not None else {"zmin": 0, "zmax": 1}
+        traces.append(go.Heatmap(z=z, x=np.arange(k), y=np.arange(k), xaxis=f"x{suffix}", yaxis=f"y{suffix}", colorscale=scale,
+                                 showscale=False, texttemplate="%{z:.2f}", textfont={"size": 12 if k <= 3 else 10}, **limits,
+                                 hovertemplate=f"{name}(%{{y}}, %{{x}}) = %{{z:.4f}}<extra></extra>"))
+        axes.update(_square_axes(0, k - 1, "n", "m" if number == 0 else "", True, suffix, (x0, x0 + 0.28)))
+        axes[f"yaxis{suffix}"]["showticklabels"] = number == 0  # the three panels share the rows m
+        notes.append((t(f"learn_convolution.fig.sum_{name}"), x0 + 0.14))
+    return go.Figure(traces, layout(None, height, annotations=_panel_titles(*notes, anchor="center"),
+                                    margin={"l": 40, "r": 10, "t": 40, "b": 50}, **axes))
 
 
 def pooling(pl: Pooling, height: int = 420) -> go.Figure:

@@ -96,20 +96,18 @@ def _output_size(cv: Convolution) -> None:
     st.caption(t("learn_convolution.conv.size_note"))
 
 
-def _matrix(a) -> str:
-    return r"\begin{bmatrix}" + r"\\".join("&".join(_num(v) for v in row) for row in a) + r"\end{bmatrix}"
-
-
 def _weighted_sum(cv: Convolution) -> None:
     step = cv.step
     st.markdown(f"**{t('learn_convolution.conv.sum_title', i=step.i, j=step.j)}**")
     st.markdown(t("learn_convolution.conv.sum_text"))
+    chart(figs.weighted_sum(step), key="l4-sum")
     w, x = step.weight[0], step.patch[0]
-    rows = [" + ".join(f"({_num(w[m, q])})({_num(x[m, q])})" for q in range(w.shape[1])) for m in range(w.shape[0])]
-    terms = r"\\ &\quad + ".join(rows)
-    window = t("learn_convolution.conv.window_of")
     y = f"y({step.i},{step.j})"
-    st.latex(rf"{y} = \sum \left( \underbrace{{{_matrix(w)}}}_{{w}} \odot \underbrace{{{_matrix(x)}}}_{{\text{{{window}}}}} \right) + b")
+    if w.shape[0] <= 3:  # written out, one kernel row a line; a larger kernel's products are in the right panel
+        rows = [" + ".join(f"({_num(w[m, q])})({_num(x[m, q])})" for q in range(w.shape[1])) for m in range(w.shape[0])]
+        terms = r"\\ &\quad + ".join(rows)
+    else:
+        terms = rf"\sum_{{m,n}} w(m,n)\,x(\dots) = {_num(step.total, 4)}"
     st.latex(rf"\begin{{aligned}} {y} &= {terms} \\ &\quad + \underbrace{{0}}_{{b}} = {_num(step.result, 4)} \end{{aligned}}")
     st.success(t("learn_convolution.conv.checked", i=step.i, j=step.j, value=_num(float(cv.output[step.i, step.j]), 4)))
     st.markdown(t("learn_convolution.conv.channels"))
