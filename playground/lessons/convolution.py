@@ -46,7 +46,7 @@ def image(choice: str) -> np.ndarray:
 
 
 def kernel(name: str, k: int) -> np.ndarray:
-    """A k×k kernel: edge detectors, a box (equal weights 1/k²), a centre tap, or a freshly initialised nn.Conv2d's."""
+    """A k×k kernel: edge detectors, a box (equal weights 1/k²), a single centre 1, or a freshly initialised nn.Conv2d's."""
     m, n = np.mgrid[0:k, 0:k].astype(np.float64)
     c = (k - 1) / 2
     if name == "vertical":
