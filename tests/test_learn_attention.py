@@ -171,3 +171,28 @@ def test_the_try_it_transformer_learns_to_reverse_within_its_epochs():
     assert len(records) == lesson.DEMO["training"]["epochs"]
     assert records[-1].test_accuracy == 1.0
     assert records[1].test_accuracy < 0.6, "it has to learn it: two epochs are not enough"
+
+
+@pytest.mark.browser
+def test_the_lesson_draws_its_steps_in_chromium_and_refuses_bad_input_next_to_the_box(page, app_url):
+    from playwright.sync_api import expect
+
+    from conftest import wait_idle
+
+    page.set_viewport_size({"width": 1280, "height": 9000})
+    page.goto(f"{app_url}/learn_attention")
+    wait_idle(page, 180_000)  # the first visit on a server trains the lesson's model
+    expect(page.locator(".katex").first).to_be_visible()
+    charts = page.locator("[data-testid='stPlotlyChart']")
+    expect(charts).to_have_count(10, timeout=30_000)
+    for i in range(10):
+        expect(charts.nth(i).locator(".main-svg").first).to_be_attached(timeout=30_000)
+    box = page.locator(".st-key-l6-text input")
+    box.fill("1 2")
+    box.press("Enter")
+    expect(page.get_by_text("exactly 6 digits; you typed 2")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("outputs 9 5 1 4 1 3")).to_be_visible()
+    box.fill("2 7 1 8 2 8")
+    box.press("Enter")
+    expect(page.get_by_text("outputs 8 2 8 1 7 2")).to_be_visible(timeout=30_000)
+    assert page.locator("[data-testid='stException']").count() == 0

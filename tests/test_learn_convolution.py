@@ -268,3 +268,31 @@ def test_the_pooling_and_receptive_field_controls():
     assert not at.error
     fields, _ = lesson.receptive_fields([Stage("Conv2d", 3), Stage("Conv2d", 2, 2), Stage("Conv2d", 3, 1, 0, 2)], 28)
     assert f"**{fields[-1].rf}×{fields[-1].rf}**" in "".join(m.value for m in at.markdown)
+
+
+# ---------------------------------------------------------------- in Chromium
+def _click_slider(page, key: str, fraction: float) -> None:
+    track = page.locator(f".st-key-{key} [data-orientation=horizontal]").nth(1)
+    track.scroll_into_view_if_needed()
+    box = track.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * fraction, box["y"] + box["height"] / 2)
+
+
+@pytest.mark.browser
+def test_the_lesson_draws_its_formulas_and_figures_in_chromium_and_answers_a_slider(page, app_url):
+    from playwright.sync_api import expect
+
+    from conftest import wait_idle
+
+    page.set_viewport_size({"width": 1280, "height": 6000})  # every figure on screen, so every one is drawn
+    page.goto(f"{app_url}/learn_convolution")
+    wait_idle(page, 120_000)
+    expect(page.locator(".katex").first).to_be_visible()
+    charts = page.locator("[data-testid='stPlotlyChart']")
+    expect(charts).to_have_count(4, timeout=30_000)  # the window and the map, the weighted sum, pooling, receptive fields
+    for i in range(4):
+        expect(charts.nth(i).locator(".main-svg").first).to_be_attached(timeout=30_000)
+    assert page.locator("[data-testid='stException']").count() == 0
+    _click_slider(page, "l4-s", 0.5)  # stride 2: the map shrinks to 4×4 and y(3, 3) reads another window
+    value = lesson.convolve(lesson.image("3"), lesson.kernel("vertical", 3), 2, 1, 1, 3, 3).output[3, 3]
+    expect(page.get_by_text(f"y(3, 3) = {float(value):.4g} for the whole map")).to_be_visible(timeout=30_000)

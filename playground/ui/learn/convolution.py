@@ -31,14 +31,15 @@ def _num(v: float, digits: int = 3) -> str:
     return str(int(round(v))) if abs(v - round(v)) < 1e-9 else f"{v:.{digits}g}"
 
 
-def _clamped_slider(label: str, top: int, key: str) -> int:
-    """An index slider 0..top whose range follows the settings (a stored value past the new end moves to it)."""
+def _index_slider(label: str, top: int, key: str) -> int:
+    """An index slider 0..top. A new range makes Streamlit a new widget; it starts at the index chosen before (or the
+    last one now possible), so changing the stride or the padding keeps the output pixel the learner picked."""
+    chosen = st.session_state.get(f"{key}-chosen", top // 2)
     if top == 0:
-        st.session_state.pop(key, None)
         return 0
-    if st.session_state.get(key, 0) > top:
-        st.session_state[key] = top
-    return st.slider(label, 0, top, min(top // 2, top), key=key)
+    value = st.slider(label, 0, top, min(chosen, top), key=key)
+    st.session_state[f"{key}-chosen"] = value
+    return value
 
 
 def _convolution():
@@ -63,9 +64,9 @@ def _convolution():
     size = lesson.output_size(n, k, s, p, d)
     c1, c2 = st.columns(2)
     with c1:
-        i = _clamped_slider(t("learn_convolution.conv.row"), size - 1, "l4-i")
+        i = _index_slider(t("learn_convolution.conv.row"), size - 1, "l4-i")
     with c2:
-        j = _clamped_slider(t("learn_convolution.conv.col"), size - 1, "l4-j")
+        j = _index_slider(t("learn_convolution.conv.col"), size - 1, "l4-j")
     cv = lesson.convolve(image, lesson.kernel(kname, k), s, p, d, i, j)
     chart(figs.conv_figure(cv), key="l4-conv")
     _output_size(cv)
