@@ -93,7 +93,9 @@ def _scores(steps: lesson.Steps, head: int, rows: list[str]) -> None:
                                 rows, key), key="l6-scaled")
 
 
+@st.fragment
 def _why_scale() -> None:
+    """A fragment: the d_k slider redraws this section only."""
     st.markdown(f"#### {t('learn_attention.why.title')}")
     st.latex(r"\operatorname{Var}(q \cdot k) = \sum_{c=1}^{d_k} \operatorname{Var}(q_c k_c) = d_k"
              r"\qquad\Longrightarrow\qquad \operatorname{Var}\!\left(\frac{q \cdot k}{\sqrt{d_k}}\right) = 1")

@@ -2,6 +2,7 @@
 fields of a stack the learner builds, and the curriculum's CNN adapted to the bundled images."""
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 from playground.i18n import t
@@ -17,8 +18,11 @@ _C = {name: color for name, color in zip("npks", (figs.IMAGE, figs.PADDING, figs
 
 
 def page() -> None:
+    """Each interactive section is a fragment: its sliders redraw that section only. The image and the kernel are
+    chosen outside them, since the convolution and the pooling sections both read the image."""
     lesson_header(SLUG)
-    image = _convolution()
+    image, kernel = _choices()
+    _convolution(image, kernel)
     _pooling(image)
     _receptive_field()
     _curriculum()
@@ -42,36 +46,39 @@ def _index_slider(label: str, top: int, key: str) -> int:
     return value
 
 
-def _convolution():
+def _choices() -> tuple[np.ndarray, str]:
     st.subheader(t("learn_convolution.conv.title"))
     st.markdown(t("learn_convolution.conv.text"))
     st.latex(r"y(i,j) = b + \sum_{m=0}^{k-1}\sum_{n=0}^{k-1} w(m,n)\; x(i\,s - p + d\,m,\;\; j\,s - p + d\,n)")
     st.markdown(t("learn_convolution.conv.symbols"))
     c1, c2 = st.columns(2)
     choice = c1.selectbox(t("learn_convolution.conv.image"), lesson.IMAGES, index=3, key="l4-image", format_func=_image_name)
-    kname = c2.selectbox(t("learn_convolution.conv.kernel"), lesson.KERNELS, key="l4-kernel",
-                         format_func=lambda name: t(f"learn_convolution.kernels.{name}"))
+    kernel = c2.selectbox(t("learn_convolution.conv.kernel"), lesson.KERNELS, key="l4-kernel",
+                          format_func=lambda name: t(f"learn_convolution.kernels.{name}"))
+    return lesson.image(choice), kernel
+
+
+@st.fragment
+def _convolution(image: np.ndarray, kernel: str) -> None:
     c1, c2, c3, c4 = st.columns(4)
     k = c1.slider(t("learn_convolution.conv.k"), 2, 5, 3, key="l4-k")
     s = c2.slider(t("learn_convolution.conv.s"), 1, 3, 1, key="l4-s")
     p = c3.slider(t("learn_convolution.conv.p"), 0, 3, 1, key="l4-p")
     d = c4.slider(t("learn_convolution.conv.d"), 1, 3, 1, key="l4-d")
-    image = lesson.image(choice)
     n = image.shape[0]
     if (problem := lesson.size_problem(n, k, p, d)) is not None:
         st.error(str(problem))
-        return image
+        return
     size = lesson.output_size(n, k, s, p, d)
     c1, c2 = st.columns(2)
     with c1:
         i = _index_slider(t("learn_convolution.conv.row"), size - 1, "l4-i")
     with c2:
         j = _index_slider(t("learn_convolution.conv.col"), size - 1, "l4-j")
-    cv = lesson.convolve(image, lesson.kernel(kname, k), s, p, d, i, j)
+    cv = lesson.convolve(image, lesson.kernel(kernel, k), s, p, d, i, j)
     chart(figs.conv_figure(cv), key="l4-conv")
     _output_size(cv)
     _weighted_sum(cv)
-    return image
 
 
 def _image_name(choice: str) -> str:
@@ -114,7 +121,8 @@ def _weighted_sum(cv: Convolution) -> None:
     st.markdown(t("learn_convolution.conv.channels"))
 
 
-def _pooling(image) -> None:
+@st.fragment
+def _pooling(image: np.ndarray) -> None:
     st.subheader(t("learn_convolution.pool.title"))
     st.markdown(t("learn_convolution.pool.text"))
     window = r"x(i\,s + m,\; j\,s + n)"
@@ -156,6 +164,7 @@ def _stage(number: int, default: Stage) -> Stage:
     return Stage(kind, k, s, p, d if kind == "Conv2d" else 1)
 
 
+@st.fragment
 def _receptive_field() -> None:
     st.subheader(t("learn_convolution.rf.title"))
     st.markdown(t("learn_convolution.rf.text"))
