@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from playground.datasets import Dataset
-from playground.i18n import listing, msg, t
+from playground.i18n import listing, t
 from playground.spec import SEQUENCE_TASKS
 from playground.inspection.tokens import expected, token_labels, visible
 
@@ -22,14 +22,15 @@ _SEPARATORS = (",", "，", "、")  # typed between tokens when they are not toke
 
 
 class InputError(ValueError):
-    """A sample that cannot be read: the message is a catalog entry, rendered when shown."""
+    """A sample that cannot be read: a catalog entry rendered when shown, in the language of whoever shows it.
+    A value may be a function of no arguments (a listing, a quoted symbol), so it is worded in that language too."""
 
     def __init__(self, key: str, **kwargs: Any):
-        self.msg = msg(key, **kwargs)
+        self.key, self.kwargs = key, kwargs
         super().__init__(key)
 
     def __str__(self) -> str:
-        return str(self.msg)
+        return t(self.key, **{k: v() if callable(v) else v for k, v in self.kwargs.items()})
 
 
 def prepare_input(dataset: Dataset, index: int | None = None, split: str = "test",
@@ -60,7 +61,7 @@ def dataset_sample(dataset: Dataset, index: int | None, split: str = "test") -> 
     xs, ys = split_tensors(dataset, split)
     index = 0 if index is None else int(index)
     if not 0 <= index < len(xs):
-        raise InputError("inspect.input.no_sample", index=index, split=msg(f"inspect.split.{split}"), count=len(xs),
+        raise InputError("inspect.input.no_sample", index=index, split=lambda: t(f"inspect.split.{split}"), count=len(xs),
                          last=len(xs) - 1)
     info: dict[str, Any] = {"source": "dataset", "split": split, "index": index}
     y = ys[index].numpy().copy()
@@ -90,13 +91,14 @@ def typed_tokens(dataset: Dataset, text: str) -> tuple[torch.Tensor, dict[str, A
     if dataset.task == "next_token":
         if unknown:
             others = "".join(s for s in vocab if not s.isalpha() and s not in " \n")
-            raise InputError(f"inspect.input.unknown_char_{_number(unknown)}", symbols=_quoted(unknown), others=others)
+            raise InputError(f"inspect.input.unknown_char_{_number(unknown)}", symbols=lambda: _quoted(unknown),
+                             others=others)
         if not 1 <= len(symbols) <= seq_len:
             raise InputError("inspect.input.char_count", most=seq_len, count=len(symbols))
     else:
         if unknown:
-            raise InputError(f"inspect.input.unknown_token_{_number(unknown)}", symbols=_quoted(unknown),
-                             name=dataset.name, allowed=_vocab_range(vocab))
+            raise InputError(f"inspect.input.unknown_token_{_number(unknown)}", symbols=lambda: _quoted(unknown),
+                             name=dataset.name, allowed=lambda: _vocab_range(vocab))
         if len(symbols) != seq_len:
             raise InputError("inspect.input.token_count", name=dataset.name, count=seq_len, typed=len(symbols))
     ids = np.array([index[s] for s in symbols], dtype=np.int64)

@@ -16,9 +16,10 @@ LONG = 12  # tokens: a longer sequence is drawn one head at a time, so its label
 
 
 def _layout_for(t_len: int, panels: int) -> tuple[int, int, int]:
-    """(columns, panel px, tick font px): at least ~14 px per token, so labels on a projector never overlap."""
-    cols = min(panels, 3 if t_len <= LONG else 1)
-    return cols, max(220, min(460, 15 * t_len)), SMALL if t_len <= LONG else 10
+    """(columns, panel px tall, tick font px). Panels are not square: they fill their share of the width, so
+    even a 1024-px projector (about 600 px of figure) leaves some 20 px per token and labels never overlap."""
+    cols = min(panels, 3 if t_len <= 8 else 2 if t_len <= LONG else 1)
+    return cols, max(200, min(460, 22 * t_len)), SMALL if t_len <= LONG else 10
 
 
 def panel_names(heads: int) -> list[str]:
@@ -38,7 +39,8 @@ def attention_heatmaps(att: AttentionTrace, tokens: Sequence[str] | None = None,
     labels = list(tokens) if tokens is not None else [str(k) for k in range(n)]
     future = np.triu(np.ones((n, n), dtype=bool), 1)
     cols, panel, font = _layout_for(n, len(panels))
-    layout, notes, refs, fig_h = grid(titles, cols, panel, ticks=True, title_h=30, gap=58, bottom=64, top=48)
+    layout, notes, refs, fig_h = grid(titles, cols, panel, ticks=True, square=False, title_h=30, gap=58, bottom=64,
+                                      top=48)
     custom = np.empty((n, n, 2), dtype=object)
     for q in range(n):
         for k in range(n):

@@ -162,10 +162,10 @@ def _drawing(ds) -> tuple[torch.Tensor, dict] | None:
     from streamlit_drawable_canvas import st_canvas  # imported on use: it loads a component
 
     st.caption(t("inspect.input.draw_help"))
+    # the canvas shows its toolbar above its top edge on hover: keep that strip clear of the caption
+    st.space("medium")
     result = st_canvas(stroke_width=18 if ds.name == "digits" else 14, stroke_color="#ffffff", background_color="#000000",
                        height=224, width=224, drawing_mode="freedraw", key="insp-canvas", return_image_data=True)
-    # the canvas draws its toolbar below itself, over whatever comes next: keep the next line clear of it
-    st.space("small")
     if result is None or result.image_data is None or not np.asarray(result.image_data)[..., :3].any():
         st.info(t("inspect.input.draw_first"))
         return None

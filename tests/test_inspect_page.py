@@ -1,0 +1,167 @@
+"""The Inspect page through AppTest (a real app run, no browser): every family, every tab, every layer's panel,
+in English and in Chinese; the per-session cache; bad typed input."""
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT, load_example
+from playground.i18n import t, using
+from playground.spec import encode_link
+
+APP = str(ROOT / "app.py")
+VIEWS = ("inside", "dynamics", "evaluation")
+SINE_MLP = {"dataset": {"name": "sine", "n_samples": 300},
+            "layers": [{"type": "Linear", "out_features": 8}, {"type": "Tanh"}, {"type": "Linear", "out_features": 1}]}
+IRIS_MLP = {"dataset": {"name": "iris"},
+            "layers": [{"type": "Linear", "out_features": 8}, {"type": "ReLU"}, {"type": "Linear", "out_features": 3}]}
+FAMILIES = {"mlp_spiral": load_example("mlp_spiral"), "cnn_digits": load_example("cnn_digits"),
+            "lstm_majority": load_example("lstm_majority"), "gru_sine": load_example("gru_sine"),
+            "transformer_reverse": load_example("transformer_reverse"), "sine_regression": SINE_MLP, "iris": IRIS_MLP}
+
+
+def inspect_page(spec: dict, lang: str = "en") -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["spec"] = encode_link(spec)
+    at.query_params["lang"] = lang
+    at.run()
+    at.switch_page("pages/inspect.py").run()
+    return at
+
+
+def no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def open_tab(at: AppTest, view: str, lang: str) -> None:
+    """What a click on a tab does: its label becomes the tabs' state and the page reruns."""
+    with using(lang):
+        at.session_state["insp-tab"] = t(f"inspect.tab.{view}")
+    at.session_state["insp-view"] = view
+    at.run()
+
+
+def text_of(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [i.value for i in at.info]
+    return " ".join(parts + [h.value for h in at.subheader] + [h.value for h in at.title])
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("name", list(FAMILIES))
+def test_every_family_and_tab_renders_with_formulas_in_both_languages(name, lang):
+    at = inspect_page(FAMILIES[name], lang)
+    no_exception(at)
+    with using(lang):
+        assert [tab.label for tab in at.tabs] == [t(f"inspect.tab.{v}") for v in VIEWS]
+        assert at.title[0].value == t("inspect.page.title")
+        assert t("inspect.snapshot.untrained") in [i.value for i in at.info]
+    for view in VIEWS:
+        if view != "inside":
+            open_tab(at, view, lang)
+        no_exception(at)
+        assert at.get("plotly_chart"), f"{view}: no figure"
+        assert at.latex, f"{view}: no formula"
+        if lang == "zh":  # the captions under the formulas are Chinese, not English left over
+            captions = [c.value for c in at.main.caption]  # the sidebar belongs to the shared frame
+            assert captions and all(any("\u4e00" <= ch <= "\u9fff" for ch in c) for c in captions), captions
+
+
+PANELS = ["cnn_digits", "transformer_reverse", "lstm_majority", "gru_sine", "mlp_spiral"]
+
+
+@pytest.mark.parametrize("name", PANELS)
+def test_every_layer_has_a_panel_with_its_figure(name):
+    at = inspect_page(FAMILIES[name])
+    picker = at.button_group(key="insp-layer")
+    for option in picker.options:
+        at.button_group(key="insp-layer").set_value(_option_value(at, option)).run()
+        no_exception(at)
+        assert at.get("plotly_chart"), option
+    kinds = " ".join(text_of(at).split())
+    assert "→" in kinds  # a layer heading: "11 Linear → (10,)"
+
+
+def _option_value(at: AppTest, label: str):
+    """The pill's value (a layer index, or 'plane') from its label ('3 ReLU', 'Whole network over the plane')."""
+    head = label.split(" ")[0]
+    return int(head) if head.isdigit() else "plane"
+
+
+def test_conv_panel_steps_through_one_output_value():
+    at = inspect_page(FAMILIES["cnn_digits"])
+    assert at.button_group(key="insp-layer").value == 0  # the first convolution is shown first
+    codes = [c.value for c in at.code]
+    assert any(c.startswith("y(3,3) = Σₘ Σₙ w(m,n)·x(2+m, 2+n) + b") for c in codes), codes
+    at.number_input(key="cs-i-0").set_value(0).run()
+    at.number_input(key="cs-j-0").set_value(0).run()
+    no_exception(at)
+    assert any(c.startswith("y(0,0) = Σₘ Σₙ w(m,n)·x(−1+m, −1+n) + b") for c in (c.value for c in at.code))
+    assert "PyTorch's own output at (0, 0)" in " ".join(c.value for c in at.caption)
+    at.button_group(key="insp-layer").set_value(4).run()  # the max pooling layer
+    no_exception(at)
+    assert any(c.value.startswith("y(3,3) = maxₘ,ₙ x(6+m, 6+n)") for c in at.code)
+
+
+def test_a_trace_is_computed_once_per_input_and_kept_across_tabs():
+    at = inspect_page(FAMILIES["cnn_digits"])
+    snap = at.session_state["insp-snapshot"]
+    assert len(snap.traces) == 1
+    at.number_input(key="cs-i-0").set_value(1).run()  # a widget change redraws from the cached trace
+    assert at.session_state["insp-snapshot"] is snap and len(snap.traces) == 1
+    at.number_input(key="insp-index").set_value(5).run()
+    assert len(snap.traces) == 2
+    open_tab(at, "evaluation", "en")
+    open_tab(at, "inside", "en")
+    assert at.session_state["insp-snapshot"] is snap and {"evaluation"} <= {k[0] for k in snap.results}
+    at.number_input(key="insp-index").set_value(0).run()
+    assert len(snap.traces) == 2  # sample 0 again: its trace was kept
+
+
+def test_switching_language_keeps_the_open_tab():
+    at = inspect_page(FAMILIES["mlp_spiral"])
+    open_tab(at, "evaluation", "en")
+    at.query_params["lang"] = "zh"
+    at.session_state["lang"] = "zh"
+    at.run()
+    no_exception(at)
+    assert at.session_state["insp-tab"] == "评估" and at.get("plotly_chart")
+
+
+@pytest.mark.parametrize("lang, wrong, says", [
+    ("en", "1 2 x", "'x' is not a token of reverse"),
+    ("zh", "1 2 x", "“x” 不是 reverse 的词元"),
+    ("zh", "１ ２ ３ ４ ５ ６ ７ ８", None),  # full-width digits from a Chinese input method are read as digits
+])
+def test_typed_sequences_and_one_clear_sentence_for_bad_ones(lang, wrong, says):
+    at = inspect_page(FAMILIES["transformer_reverse"], lang)
+    with using(lang):  # AppTest formats the choice with the page's format_func, which reads the language
+        at.segmented_control(key="insp-mode").set_value("type").run()
+    at.text_input(key="insp-text").set_value(wrong).run()
+    no_exception(at)
+    errors = [e.value for e in at.error]
+    if says is None:
+        assert not errors and at.get("plotly_chart")
+    else:
+        assert len(errors) == 1 and errors[0].startswith(says) and "\n" not in errors[0]
+
+
+def test_inspect_shows_the_trained_model():
+    spec = load_example("transformer_reverse")
+    spec["training"]["epochs"] = 2
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["spec"] = encode_link(spec)
+    at.run()
+    at.switch_page("pages/train.py").run()
+    at.button(key="btn-start").click().run()
+    for _ in range(200):  # poll as the page's timer would, until the two epochs are done
+        if any("Finished" in s.value for s in at.success):
+            break
+        time.sleep(0.2)
+        at.run()
+    at.switch_page("pages/inspect.py").run()
+    no_exception(at)
+    assert any("Weights after" in i.value and "2 of 2 epochs" in i.value and "when training finished" in i.value
+               for i in at.info)
+    open_tab(at, "dynamics", "en")
+    no_exception(at)
+    assert not at.info or all("Train the model" not in i.value for i in at.info)  # gradient norms were recorded
