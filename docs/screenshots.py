@@ -41,6 +41,14 @@ def trained(page, url: str, spec: dict, page_name: str) -> None:
     page.wait_for_timeout(2500)
 
 
+def scroll_to(page, selector: str, above: int) -> None:
+    """Scroll the page so that `selector` starts `above` px below the top of the window."""
+    page.locator(selector).first.scroll_into_view_if_needed()
+    page.mouse.move(900, 500)
+    page.mouse.wheel(0, page.locator(selector).first.bounding_box()["y"] - above)
+    page.wait_for_timeout(1500)
+
+
 def main() -> None:
     with serve_app() as (url, _pid), sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -55,11 +63,10 @@ def main() -> None:
         trained(page, url, example("mlp_spiral"), "train")
         save(page, "train")
         trained(page, url, example("cnn_digits"), "inspect")
+        scroll_to(page, ".st-key-insp-layer", 80)  # the layer row, the convolution's formula and its feature maps
         save(page, "inspect_cnn")
         trained(page, url, example("transformer_reverse"), "inspect")
-        page.mouse.move(900, 500)
-        page.mouse.wheel(0, 900)
-        page.wait_for_timeout(1500)
+        scroll_to(page, ".st-key-att-2-0", 320)  # the formula above the attention heatmaps
         save(page, "inspect_attention")
         browser.close()
 

@@ -7,6 +7,8 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT, load_example
 from playground.i18n import t, using
+from playground.inspection import formulas
+from playground.layers import LAYERS
 from playground.spec import encode_link
 
 APP = str(ROOT / "app.py")
@@ -66,12 +68,30 @@ def test_every_family_and_tab_renders_with_formulas_in_both_languages(name, lang
             assert captions and all(any("\u4e00" <= ch <= "\u9fff" for ch in c) for c in captions), captions
 
 
-PANELS = ["cnn_digits", "transformer_reverse", "lstm_majority", "gru_sine", "mlp_spiral"]
+KITCHEN_SINKS = {  # with the examples, every layer type that is not an activation (those share one panel)
+    "sequence": {"dataset": {"name": "reverse", "n_samples": 200}, "layers": [
+        {"type": "Embedding", "embedding_dim": 16}, {"type": "PositionalEncoding", "kind": "learned"},
+        {"type": "Residual", "layers": [{"type": "MultiheadAttention", "num_heads": 2, "causal": True}]},
+        {"type": "LayerNorm"}, {"type": "Dropout"}, {"type": "TransformerBlock", "num_heads": 2, "dim_feedforward": 32},
+        {"type": "Linear", "out_features": 16}, {"type": "GELU"}, {"type": "Linear", "out_features": 10},
+        {"type": "LogSoftmax"}], "loss": {"type": "NLLLoss"}},
+    "image": {"dataset": {"name": "digits"}, "layers": [
+        {"type": "Conv2d", "out_channels": 4, "kernel_size": 3, "padding": 1, "dilation": 1}, {"type": "BatchNorm2d"},
+        {"type": "LeakyReLU"}, {"type": "AvgPool2d", "kernel_size": 2}, {"type": "AdaptiveAvgPool2d", "output_size": 2},
+        {"type": "Flatten"}, {"type": "Reshape", "shape": [4, 4]}, {"type": "Conv1d", "out_channels": 3, "kernel_size": 2},
+        {"type": "MaxPool1d", "kernel_size": 2}, {"type": "AvgPool1d", "kernel_size": 1}, {"type": "Flatten"},
+        {"type": "BatchNorm1d"}, {"type": "Linear", "out_features": 10}, {"type": "Softmax"}], "loss": {"type": "MSELoss"}},
+    "series": {"dataset": {"name": "sine_forecast", "n_samples": 200, "seq_len": 8}, "layers": [
+        {"type": "RNN", "hidden_size": 8, "nonlinearity": "relu"}, {"type": "LSTM", "hidden_size": 8, "num_layers": 2},
+        {"type": "SequencePool", "mode": "max"}, {"type": "Linear", "out_features": 1}]},
+}
+PANELS = {**{k: FAMILIES[k] for k in ("cnn_digits", "transformer_reverse", "lstm_majority", "gru_sine", "mlp_spiral")},
+          **KITCHEN_SINKS}
 
 
-@pytest.mark.parametrize("name", PANELS)
+@pytest.mark.parametrize("name", list(PANELS))
 def test_every_layer_has_a_panel_with_its_figure(name):
-    at = inspect_page(FAMILIES[name])
+    at = inspect_page(PANELS[name])
     picker = at.button_group(key="insp-layer")
     for option in picker.options:
         at.button_group(key="insp-layer").set_value(_option_value(at, option)).run()
@@ -79,6 +99,17 @@ def test_every_layer_has_a_panel_with_its_figure(name):
         assert at.get("plotly_chart"), option
     kinds = " ".join(text_of(at).split())
     assert "→" in kinds  # a layer heading: "11 Linear → (10,)"
+
+
+def test_the_panels_cover_every_layer_type_and_every_activation_has_its_formula():
+    def types(layers):
+        for layer in layers:
+            yield layer["type"]
+            yield from types(layer.get("layers", []))
+
+    used = {name for spec in PANELS.values() for name in types(spec["layers"])}
+    assert {name for name, d in LAYERS.items() if d.family != "activation"} <= used
+    assert all(formulas.layer(name, {}) for name, d in LAYERS.items() if d.family == "activation")
 
 
 def _option_value(at: AppTest, label: str):
@@ -106,8 +137,12 @@ def test_a_trace_is_computed_once_per_input_and_kept_across_tabs():
     at = inspect_page(FAMILIES["cnn_digits"])
     snap = at.session_state["insp-snapshot"]
     assert len(snap.traces) == 1
-    at.number_input(key="cs-i-0").set_value(1).run()  # a widget change redraws from the cached trace
+    maps = [k for k in snap.figures if k[2] == "fm-0"]
+    assert len(maps) == 1
+    before = snap.figures[maps[0]]
+    at.number_input(key="cs-i-0").set_value(1).run()  # a widget change redraws from the cached trace and figures
     assert at.session_state["insp-snapshot"] is snap and len(snap.traces) == 1
+    assert snap.figures[maps[0]] is before and sum(k[2] == "cs-fig" for k in snap.figures) == 2
     at.number_input(key="insp-index").set_value(5).run()
     assert len(snap.traces) == 2
     open_tab(at, "evaluation", "en")

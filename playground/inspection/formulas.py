@@ -99,6 +99,10 @@ def layer(layer_type: str, args: dict[str, Any]) -> str:
     if layer_type == "SequencePool":
         return {"mean": r"y = \frac{1}{T}\sum_{t=1}^{T} x_t", "max": r"y_j = \max_{t} x_{t,j}",
                 "first": r"y = x_1", "last": r"y = x_T"}[args.get("mode", "mean")]
+    if layer_type == "PositionalEncoding":
+        if args.get("kind") == "learned":
+            return r"y_t = x_t + P_t \quad (P \in \mathbb{R}^{\mathrm{max\_len} \times d}\ \text{learned})"
+        return _aligned([r"y_t = x_t + PE_t", LAYERS[layer_type].formula])
     return LAYERS[layer_type].formula
 
 

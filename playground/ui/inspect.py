@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from playground import inspection
+from playground import i18n, inspection
 from playground.i18n import Msg, msg, t
 from playground.inspection import formulas
 from playground.model import build_model
@@ -40,7 +41,8 @@ class Snapshot:
     note: Msg
     epochs: list
     results: dict[tuple, Any] = field(default_factory=dict)
-    traces: OrderedDict = field(default_factory=OrderedDict)
+    traces: OrderedDict = field(default_factory=OrderedDict)  # input digest -> Trace
+    figures: dict[tuple, go.Figure] = field(default_factory=dict)  # (input digest or "model", language, *key)
 
     def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
         """`compute()` once per snapshot."""
@@ -49,13 +51,23 @@ class Snapshot:
         return self.results[key]
 
     def trace(self, a: Analysis, x: torch.Tensor) -> inspection.Trace:
-        """The trace of one input, computed once (the oldest of MAX_TRACES is dropped)."""
+        """The trace of one input, computed once (the oldest of MAX_TRACES is dropped, with its figures)."""
         key = hashlib.sha1(x.numpy().tobytes()).hexdigest()
         if key not in self.traces:
             self.traces[key] = inspection.trace(self.model, a, x)
             while len(self.traces) > MAX_TRACES:
-                self.traces.popitem(last=False)
+                old, _ = self.traces.popitem(last=False)
+                self.figures = {k: v for k, v in self.figures.items() if k[0] != old}
         return self.traces[key]
+
+    def figure(self, tr: inspection.Trace | None, key: tuple, build: Callable[[], go.Figure]) -> go.Figure:
+        """A figure built once per snapshot, input (`tr`; None for the whole model) and language: building a
+        Plotly figure costs tens of milliseconds, and a widget change redraws the same ones."""
+        scope = "model" if tr is None else next(k for k, v in self.traces.items() if v is tr)
+        full = (scope, i18n.current(), *key)
+        if full not in self.figures:
+            self.figures[full] = build()
+        return self.figures[full]
 
 
 def _take_fresh() -> None:
@@ -108,6 +120,11 @@ def tabs() -> dict[str, bool]:
     # the chosen view is kept by id, so switching the language (which renames the tabs) keeps it open
     containers = st.tabs(labels, key=TAB, on_change=_on_tab, args=(labels,), default=labels[VIEWS.index(chosen)])
     return {v: c for v, c in zip(VIEWS, containers)}
+
+
+def chart(snap: Snapshot, tr: inspection.Trace | None, key: str, build: Callable[[], go.Figure], *args: Any) -> None:
+    """A figure drawn from the snapshot's cache: `key` names the chart, `args` are whatever else changes it."""
+    st.plotly_chart(snap.figure(tr, (key, *args), build), key=key)
 
 
 def formula(latex: str, caption: str) -> None:
@@ -189,20 +206,20 @@ def _typed(ds) -> tuple[torch.Tensor, dict]:
 
 
 # ---------------------------------------------------------------- the model's answer
-def input_view(tr: inspection.Trace) -> None:
+def input_view(snap: Snapshot, tr: inspection.Trace) -> None:
     """The sample as the model sees it (images only: resized and scaled like the dataset)."""
     if len(tr.input.shape) == 3:
-        st.plotly_chart(conv_figs.input_image(tr.input), key="insp-input")
+        chart(snap, tr, "insp-input", lambda: conv_figs.input_image(tr.input))
 
 
-def prediction(a: Analysis, tr: inspection.Trace, info: dict) -> None:
+def prediction(a: Analysis, snap: Snapshot, tr: inspection.Trace, info: dict) -> None:
     ds = a.dataset
     if ds.task in SEQUENCE_TASKS:
         _sequence_prediction(a, tr, info)
     elif tr.probabilities is not None:
         names = inspection.class_labels(ds) if ds.class_names else [str(k) for k in range(len(tr.probabilities))]
         true = info.get("label")
-        st.plotly_chart(output_figs.class_probabilities(tr.probabilities, names, true), key="insp-probs")
+        chart(snap, tr, "insp-probs", lambda: output_figs.class_probabilities(tr.probabilities, names, true), true)
         _probability_formula(a, tr.output.shape[-1])
         if true is not None:
             right = int(tr.prediction) == true
@@ -237,9 +254,10 @@ def _sequence_prediction(a: Analysis, tr: inspection.Trace, info: dict) -> None:
         st.caption(t("inspect.prediction.next_char"))
 
 
-def token_view(a: Analysis, tr: inspection.Trace, info: dict) -> None:
+def token_view(a: Analysis, snap: Snapshot, tr: inspection.Trace, info: dict) -> None:
     """Per-token tasks: every position's output probabilities, at full width (one column per token)."""
     if a.dataset.task in SEQUENCE_TASKS and tr.probabilities is not None:
-        st.plotly_chart(output_figs.token_probabilities(tr.probabilities, tr.tokens, inspection.class_labels(a.dataset),
-                                                        info.get("target")), key="insp-token-probs")
+        target = info.get("target")
+        chart(snap, tr, "insp-token-probs", lambda: output_figs.token_probabilities(
+            tr.probabilities, tr.tokens, inspection.class_labels(a.dataset), target), None if target is None else tuple(target))
         _probability_formula(a, tr.output.shape[-1])

@@ -17,7 +17,7 @@ from playground.plots import dense as dense_figs
 from playground.plots import outputs as output_figs
 from playground.plots import recurrent as recurrent_figs
 from playground.spec import Analysis
-from playground.ui.inspect import Snapshot, formula, input_view, pick_input, prediction, token_view
+from playground.ui.inspect import Snapshot, chart, formula, input_view, pick_input, prediction, token_view
 
 PLANE = "plane"  # the whole network over its 2-D (or 1-D) input space, TensorFlow Playground's view
 
@@ -50,10 +50,10 @@ def look_inside(a: Analysis, snap: Snapshot) -> None:
     x, info = picked
     tr = snap.trace(a, x)
     with left:
-        input_view(tr)
+        input_view(snap, tr)
     with right:
-        prediction(a, tr, info)
-    token_view(a, tr, info)
+        prediction(a, snap, tr, info)
+    token_view(a, snap, tr, info)
     layer_panel(a, snap, tr, layer_picker(a, tr))
 
 
@@ -85,13 +85,13 @@ def layer_panel(a: Analysis, snap: Snapshot, tr: inspection.Trace, choice: int |
 def conv_panel(a: Analysis, snap: Snapshot, tr: inspection.Trace, lt: inspection.LayerTrace) -> None:
     kset = next(k for k in snap.memo(("kernels",), lambda: inspection.kernels(snap.model, a)) if k.index == lt.index)
     formula(formulas.convolution(kset, tr.layer_input(lt.index).shape), t("inspect.formula.conv"))
-    st.plotly_chart(output_figs.layer_output(lt, tr.tokens), key=f"fm-{lt.index}")
+    chart(snap, tr, f"fm-{lt.index}", lambda: output_figs.layer_output(lt, tr.tokens))
     in_ch = 0
     if kset.weights.shape[1] > 1:
         in_ch = st.slider(t("inspect.conv.in_channel"), 0, kset.weights.shape[1] - 1, 0, key=f"kin-{lt.index}")
-    st.plotly_chart(conv_figs.kernels(kset, in_channel=in_ch), key=f"k-{lt.index}")
+    chart(snap, None, f"k-{lt.index}", lambda: conv_figs.kernels(kset, in_channel=in_ch), in_ch)
     if kset.weights.ndim == 4:
-        _conv_step(tr, kset)
+        _conv_step(snap, tr, kset)
 
 
 def _position(out_map, index: int, prefix: str, channel: str) -> tuple[int, int, int]:
@@ -105,23 +105,22 @@ def _position(out_map, index: int, prefix: str, channel: str) -> tuple[int, int,
     return int(c), int(i), int(j)
 
 
-def _conv_step(tr: inspection.Trace, kset: inspection.KernelSet) -> None:
+def _conv_step(snap: Snapshot, tr: inspection.Trace, kset: inspection.KernelSet) -> None:
     st.markdown(f"**{t('inspect.conv.step_title')}**")
     out = tr.layers[kset.index].output
     c, i, j = _position(out, kset.index, "cs", t("inspect.conv.out_channel"))
     bias = float(kset.bias[c]) if kset.bias is not None else 0.0
     step = inspection.conv_step(tr.layer_input(kset.index), kset.weights[c], bias, kset.stride, kset.padding, i, j,
                                 kset.dilation)
-    fig, text = conv_figs.conv_step(step)
-    st.plotly_chart(fig, key="cs-fig")
-    st.code(text, language=None, wrap_lines=True)
+    chart(snap, tr, "cs-fig", lambda: conv_figs.conv_step(step)[0], kset.index, c, i, j)
+    st.code(conv_figs.conv_sum(step), language=None, wrap_lines=True)
     st.caption(t("inspect.conv.pytorch_value", i=i, j=j, c=c, value=f"{out[c, i, j]:.4f}"))
 
 
 def pool_panel(a: Analysis, snap: Snapshot, tr: inspection.Trace, lt: inspection.LayerTrace) -> None:
     info = a.layers[lt.index]
     formula(formulas.pooling(lt.type, info.args, info.in_shape, lt.out_shape), t(f"inspect.formula.pool.{_pool_kind(lt.type)}"))
-    st.plotly_chart(output_figs.layer_output(lt, tr.tokens), key=f"fm-{lt.index}")
+    chart(snap, tr, f"fm-{lt.index}", lambda: output_figs.layer_output(lt, tr.tokens))
     if lt.type in POOLS:
         st.markdown(f"**{t('inspect.conv.pool_step_title')}**")
         c, i, j = _position(lt.output, lt.index, "ps", t("inspect.conv.channel"))
@@ -149,8 +148,9 @@ def attention_panel(a: Analysis, snap: Snapshot, tr: inspection.Trace, lt: inspe
         shown = [st.segmented_control(t("inspect.attention.head"), range(len(names)), format_func=names.__getitem__,
                                       default=len(names) - 1, required=True, key=f"att-head-{lt.index}")]
     for k, att in enumerate(found):
-        st.plotly_chart(attention_figs.attention_heatmaps(att, tr.tokens, shown), key=f"att-{lt.index}-{k}")
-    st.plotly_chart(output_figs.layer_output(lt, tr.tokens), key=f"lo-{lt.index}")
+        chart(snap, tr, f"att-{lt.index}-{k}", lambda: attention_figs.attention_heatmaps(att, tr.tokens, shown),
+              None if shown is None else tuple(shown))
+    chart(snap, tr, f"lo-{lt.index}", lambda: output_figs.layer_output(lt, tr.tokens))
 
 
 def recurrent_panel(a: Analysis, snap: Snapshot, tr: inspection.Trace, lt: inspection.LayerTrace) -> None:
@@ -158,16 +158,22 @@ def recurrent_panel(a: Analysis, snap: Snapshot, tr: inspection.Trace, lt: inspe
     formula(formulas.recurrence(rec.type, rec.nonlinearity), t(f"inspect.formula.recurrent.{rec.type}"))
     if rec.type != "RNN" and rec.gates is None:
         st.caption(t("inspect.recurrent.no_gates"))
-    st.plotly_chart(recurrent_figs.hidden_states(rec, tr.tokens), key=f"rec-{lt.index}")
+    chart(snap, tr, f"rec-{lt.index}", lambda: recurrent_figs.hidden_states(rec, tr.tokens))
 
 
 def output_panel(a: Analysis, snap: Snapshot, tr: inspection.Trace, lt: inspection.LayerTrace) -> None:
     """Dense, activation, normalisation and utility layers: their formula, and their output for this input."""
     latex = formulas.layer(lt.type, a.layers[lt.index].args)
     if latex:
-        key = "linear" if lt.type == "Linear" else LAYERS[lt.type].family
-        formula(latex, t(f"inspect.formula.layer.{key}"))
-    st.plotly_chart(output_figs.layer_output(lt, tr.tokens), key=f"lo-{lt.index}")
+        formula(latex, t(f"inspect.formula.layer.{_caption(lt.type)}"))
+    chart(snap, tr, f"lo-{lt.index}", lambda: output_figs.layer_output(lt, tr.tokens))
+
+
+def _caption(layer_type: str) -> str:
+    """Which sentence explains a layer's formula: its own for a few, else its family's."""
+    if layer_type in ("Linear", "Dropout", "Residual", "PositionalEncoding"):
+        return layer_type.lower()
+    return LAYERS[layer_type].family
 
 
 # ---------------------------------------------------------------- the whole network over its inputs
@@ -188,9 +194,10 @@ def plane_panel(a: Analysis, snap: Snapshot) -> None:
     with right:
         formula(formulas.NEURONS, t("inspect.formula.neurons"))
     if grid:
-        st.plotly_chart(dense_figs.decision_boundary(result, ds.x_train, ds.y_train, ds.x_test, ds.y_test),
-                        key="boundary")
-        st.plotly_chart(dense_figs.neuron_thumbnails(result), key="neurons")
+        chart(snap, None, "boundary", lambda: dense_figs.decision_boundary(result, ds.x_train, ds.y_train, ds.x_test,
+                                                                           ds.y_test))
+        chart(snap, None, "neurons", lambda: dense_figs.neuron_thumbnails(result))
     else:
-        st.plotly_chart(dense_figs.regression_curve(result, ds.x_train, ds.y_train, ds.x_test, ds.y_test), key="curve")
-        st.plotly_chart(dense_figs.neuron_curves(result), key="neuron-curves")
+        chart(snap, None, "curve", lambda: dense_figs.regression_curve(result, ds.x_train, ds.y_train, ds.x_test,
+                                                                       ds.y_test))
+        chart(snap, None, "neuron-curves", lambda: dense_figs.neuron_curves(result))
