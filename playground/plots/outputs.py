@@ -53,7 +53,8 @@ def class_probabilities(probs: np.ndarray, class_names: Sequence[str], true: int
     pred = int(p.argmax())
     colors = [TRAIN_COLOR if k == pred else "#cbd5e1" for k in range(len(p))]
     fig = go.Figure(go.Bar(x=names, y=p, marker_color=colors, text=[pct(v) for v in p], textposition="outside",
-                           cliponaxis=False, constraintext="none", textfont={"size": SMALL - 1 if len(p) > 6 else SMALL}, hovertemplate=t("plots.outputs.class_hover") + "<extra></extra>"))
+                           cliponaxis=False, constraintext="none", textfont={"size": SMALL - 1 if len(p) > 6 else SMALL},
+                           hovertemplate=t("plots.outputs.class_hover") + "<extra></extra>"))
     if true is not None:
         fig.add_annotation(x=names[true], y=p[true], text=t("plots.outputs.true"), yshift=40, showarrow=False,
                            font={"color": TEST_COLOR, "size": SMALL})
