@@ -6,12 +6,12 @@ from playground.ui import inspect as parts
 from playground.ui import inspect_layers as layers
 from playground.ui import inspect_training as training
 from playground.ui import state
-from playground.ui.widgets import page_frame
+from playground.ui.widgets import page_frame, say
 
 page_frame(t("inspect.page.title"), t("inspect.page.subtitle"))
 a = state.analysis()
 if not a.ok:
-    st.error(t("inspect.page.invalid", count=len(a.problems), first=a.problems[0].message))
+    say("error", t("inspect.page.invalid", count=len(a.problems), first=a.problems[0].message))
     st.page_link("pages/build.py", label=t("inspect.page.to_build"), icon=":material/construction:")
     st.stop()
 

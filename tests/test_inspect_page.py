@@ -5,13 +5,12 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT, load_example
+from apptest import app, no_exception, shown
+from conftest import load_example
 from playground.i18n import t, using
 from playground.inspection import formulas
 from playground.layers import LAYERS
-from playground.spec import encode_link
 
-APP = str(ROOT / "app.py")
 VIEWS = ("inside", "dynamics", "evaluation")
 SINE_MLP = {"dataset": {"name": "sine", "n_samples": 300},
             "layers": [{"type": "Linear", "out_features": 8}, {"type": "Tanh"}, {"type": "Linear", "out_features": 1}]}
@@ -23,16 +22,9 @@ FAMILIES = {"mlp_spiral": load_example("mlp_spiral"), "cnn_digits": load_example
 
 
 def inspect_page(spec: dict, lang: str = "en") -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=30)
-    at.query_params["spec"] = encode_link(spec)
-    at.query_params["lang"] = lang
-    at.run()
+    at = app(spec, lang=lang)
     at.switch_page("pages/inspect.py").run()
     return at
-
-
-def no_exception(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
 
 
 def open_tab(at: AppTest, view: str, lang: str) -> None:
@@ -173,7 +165,7 @@ def test_typed_sequences_and_one_clear_sentence_for_bad_ones(lang, wrong, says):
         at.segmented_control(key="insp-mode").set_value("type").run()
     at.text_input(key="insp-text").set_value(wrong).run()
     no_exception(at)
-    errors = [e.value for e in at.error]
+    errors = shown(at.error)
     if says is None:
         assert not errors and at.get("plotly_chart")
     else:
@@ -183,9 +175,7 @@ def test_typed_sequences_and_one_clear_sentence_for_bad_ones(lang, wrong, says):
 def test_inspect_shows_the_trained_model():
     spec = load_example("transformer_reverse")
     spec["training"]["epochs"] = 2
-    at = AppTest.from_file(APP, default_timeout=30)
-    at.query_params["spec"] = encode_link(spec)
-    at.run()
+    at = app(spec)
     at.switch_page("pages/train.py").run()
     at.button(key="btn-start").click().run()
     for _ in range(200):  # poll as the page's timer would, until the two epochs are done

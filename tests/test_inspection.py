@@ -408,7 +408,7 @@ def test_gradient_history_reads_any_record_with_grad_norms(example):
         if record is not None:
             epochs.append(record)
     labels = [info_label for info_label in I.gradient_history(epochs)]
-    assert labels == [I.layer_label(i, info.type) for i, info in enumerate(analysis.layers) if info.params]
+    assert labels == [info.label for info in analysis.layers if info.params]
 
 
 def test_activation_and_weight_stats(example):
@@ -422,8 +422,8 @@ def test_activation_and_weight_stats(example):
     assert all(s.dead_fraction is None for s in stats if s.type != "ReLU")
     assert "Flatten" not in [s.type for s in stats]
     weights = I.weight_stats(model, analysis)
-    expected = [(I.layer_label(i, info.type), sum(p.numel() for p in layer.parameters() if p.dim() >= 2))
-                for i, (layer, info) in enumerate(zip(model, analysis.layers))
+    expected = [(info.label, sum(p.numel() for p in layer.parameters() if p.dim() >= 2))
+                for layer, info in zip(model, analysis.layers)
                 if any(p.dim() >= 2 for p in layer.parameters())]
     assert [(w.label, w.count) for w in weights] == expected
     text, text_model = _example(example, "transformer_text", n_samples=200)

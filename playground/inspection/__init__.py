@@ -14,9 +14,8 @@ The names below are the public surface, so callers can write `inspection.trace(.
 """
 from playground.inspection.attention import AttentionSteps, AttentionTrace, attention_steps
 from playground.inspection.conv import ConvStep, KernelSet, PoolStep, conv_step, kernels, output_size, pool_step
-from playground.inspection.core import AtLayer, layer_label, predictions, probabilities, probability_rule
-from playground.inspection.dynamics import (ActivationStats, WeightStats, activation_stats, gradient_history,
-                                            weight_stats)
+from playground.inspection.core import AtLayer, predictions, probabilities, probability_rule
+from playground.inspection.dynamics import ActivationStats, WeightStats, activation_stats, gradient_history, weight_stats
 from playground.inspection.evaluation import Evaluation, WrongExample, evaluate
 from playground.inspection.inputs import InputError, prepare_input
 from playground.inspection.maps import Curve, Grid, NeuronLayer, decision_curve, decision_grid, map_kind
@@ -28,7 +27,7 @@ __all__ = [
     "ActivationStats", "AtLayer", "AttentionSteps", "AttentionTrace", "ConvStep", "Curve", "Evaluation", "Grid",
     "InputError", "KernelSet", "LayerTrace", "NeuronLayer", "PoolStep", "RecurrentTrace", "Trace", "WeightStats",
     "WrongExample", "activation_stats", "attention_steps", "class_labels", "conv_step", "decision_curve",
-    "decision_grid", "evaluate", "gradient_history", "kernels", "layer_label", "map_kind", "output_size",
+    "decision_grid", "evaluate", "gradient_history", "kernels", "map_kind", "output_size",
     "pool_step", "predictions", "prepare_input", "probabilities", "probability_rule", "token_labels", "trace",
     "visible", "weight_stats",
 ]

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from playground.analysis import LayerInfo
 from playground.inspection.core import AtLayer
 from playground.modules import SelfAttention
 
@@ -43,9 +44,9 @@ def captured(model: nn.Module) -> Iterator[dict[int, torch.Tensor]]:
             m.capture, m.last_weights = capture, last
 
 
-def attention_traces(index: int, layer_type: str, layer: nn.Module, weights: dict[int, torch.Tensor]) -> list[AttentionTrace]:
+def attention_traces(index: int, info: LayerInfo, layer: nn.Module, weights: dict[int, torch.Tensor]) -> list[AttentionTrace]:
     """The captured weights of every self-attention module inside top-level layer `index` (first sample)."""
-    return [AttentionTrace(index, layer_type, weights[id(m)][0].numpy(), m.causal, m.head_dim)
+    return [AttentionTrace(index, info.type, info.label, weights[id(m)][0].numpy(), m.causal, m.head_dim)
             for m in layer.modules() if isinstance(m, SelfAttention) and id(m) in weights]
 
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 from torch import nn
 
+from playground.analysis import Analysis
 from playground.inspection.core import AtLayer
-from playground.spec import Analysis
 
 POOLS = {"MaxPool2d": "max", "AvgPool2d": "avg"}  # pooling layers whose windows `pool_step` opens
 
@@ -38,7 +38,7 @@ def kernels(model: nn.Module, analysis: Analysis) -> list[KernelSet]:
     for i, (layer, info) in enumerate(zip(model, analysis.layers)):
         if isinstance(layer, (nn.Conv1d, nn.Conv2d)):
             bias = None if layer.bias is None else layer.bias.detach().numpy().copy()
-            out.append(KernelSet(i, info.type, layer.weight.detach().numpy().copy(), bias,
+            out.append(KernelSet(i, info.type, info.label, layer.weight.detach().numpy().copy(), bias,
                                  layer.stride[0], layer.padding[0], layer.dilation[0]))
     return out
 

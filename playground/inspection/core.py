@@ -11,30 +11,23 @@ from typing import Iterator
 import torch
 from torch import nn
 
+from playground.analysis import Analysis
 from playground.datasets import CLASSIFICATION_TASKS
 from playground.layers import LAYERS
 from playground.losses import LOSSES, predict_classes
-from playground.spec import Analysis
 
 CHUNK = 4096  # samples per forward pass when a whole grid or split goes through the model
 PASS_THROUGH = ("Flatten", "Reshape", "Dropout", "Identity")  # layers that only reshape or copy in eval mode
 
 
-def layer_label(index: int, layer_type: str) -> str:
-    """How a top-level layer is named everywhere: '3 Conv2d' (the training's gradient-norm keys too)."""
-    return f"{index} {layer_type}"
-
-
 @dataclass
 class AtLayer:
-    """What belongs to one top-level layer: its index in the spec and its type, shown as its label."""
+    """What belongs to one top-level layer: its index in the spec, its type, and its label as the analysis names
+    it everywhere ('3 Conv2d': the layer's card, the plots, the training's gradient-norm keys)."""
 
     index: int
     type: str
-
-    @property
-    def label(self) -> str:
-        return layer_label(self.index, self.type)
+    label: str
 
 
 # ---------------------------------------------------------------- running the model
@@ -80,7 +73,7 @@ def probability_rule(analysis: Analysis, outputs: int, task: str | None = None) 
     if (task or analysis.dataset.task) not in CLASSIFICATION_TASKS:
         return None
     last = analysis.layers[-1].type
-    scores = LOSSES[analysis.loss["type"]].target == "value"  # MSE-style losses regress one-hot targets
+    scores = LOSSES[analysis.loss.type].target == "value"  # MSE-style losses regress one-hot targets
     if outputs == 1:
         return "clip" if scores or last == "Sigmoid" else "sigmoid"
     if last == "Softmax":
@@ -112,7 +105,7 @@ def predictions(out: torch.Tensor, analysis: Analysis, task: str | None = None) 
     """Class ids exactly as training counts them (see losses.predict_classes); the outputs themselves for regression."""
     if (task or analysis.dataset.task) not in CLASSIFICATION_TASKS:
         return out
-    return predict_classes(out, analysis.loss["type"])
+    return predict_classes(out, analysis.loss.type)
 
 
 # ---------------------------------------------------------------- how to read a layer's output

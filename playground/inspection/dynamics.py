@@ -8,8 +8,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from playground.analysis import Analysis
 from playground.inspection.core import PASS_THROUGH, AtLayer, batched, eval_mode, output_kind, recording
-from playground.spec import Analysis
 
 MAX_HIST_VALUES = 20_000  # values kept per layer for a histogram
 
@@ -57,7 +57,7 @@ def activation_stats(model: nn.Module, analysis: Analysis, x_batch: torch.Tensor
             continue
         out = torch.cat([o for _, o in seen[i]])
         flat = out.reshape(-1).numpy()
-        s = ActivationStats(i, info.type, _sample(flat, rng), float(flat.mean()), float(flat.std()))
+        s = ActivationStats(i, info.type, info.label, _sample(flat, rng), float(flat.mean()), float(flat.std()))
         if info.type == "ReLU":
             axis = unit_axis(analysis, i, out.dim())
             units = out.movedim(axis, 0).reshape(out.shape[axis], -1)
@@ -91,5 +91,6 @@ def weight_stats(model: nn.Module, analysis: Analysis) -> list[WeightStats]:
         if not mats:
             continue
         flat = torch.cat(mats).numpy()
-        stats.append(WeightStats(i, info.type, _sample(flat, rng), int(flat.size), float(flat.mean()), float(flat.std())))
+        stats.append(WeightStats(i, info.type, info.label, _sample(flat, rng), int(flat.size), float(flat.mean()),
+                                 float(flat.std())))
     return stats

@@ -8,11 +8,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from playground.datasets import Dataset
+from playground.analysis import Analysis
+from playground.datasets import PER_TOKEN_TASKS, Dataset
 from playground.inspection.core import batched, eval_mode, predictions, probabilities
 from playground.inspection.inputs import split_tensors
 from playground.inspection.tokens import token_labels
-from playground.spec import SEQUENCE_TASKS, Analysis
 
 
 @dataclass
@@ -47,7 +47,7 @@ class Evaluation:
 
     @property
     def per_token(self) -> bool:
-        return self.task in SEQUENCE_TASKS
+        return self.task in PER_TOKEN_TASKS
 
 
 def evaluate(model: nn.Module, analysis: Analysis, dataset: Dataset, split: str = "test", top: int = 8) -> Evaluation:
@@ -68,7 +68,7 @@ def evaluate(model: nn.Module, analysis: Analysis, dataset: Dataset, split: str 
         per_class = np.where(support > 0, np.diag(confusion) / support, np.nan)
     miss = pred != y
     sequence_accuracy = None
-    if dataset.task in SEQUENCE_TASKS:  # a sequence ranks by its most confident wrong token
+    if dataset.task in PER_TOKEN_TASKS:  # a sequence ranks by its most confident wrong token
         sequence_accuracy = float((~miss).all(dim=1).float().mean())
         score = torch.where(miss, conf, torch.zeros_like(conf)).max(dim=1).values
         wrong_rows = torch.nonzero(miss.any(dim=1)).flatten()

@@ -12,9 +12,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from playground.datasets import Dataset
+from playground.datasets import PER_TOKEN_TASKS, Dataset
 from playground.i18n import listing, t
-from playground.spec import SEQUENCE_TASKS
 from playground.inspection.tokens import expected, token_labels, visible
 
 SPLITS = ("train", "test")
@@ -65,7 +64,7 @@ def dataset_sample(dataset: Dataset, index: int | None, split: str = "test") -> 
                          last=len(xs) - 1)
     info: dict[str, Any] = {"source": "dataset", "split": split, "index": index}
     y = ys[index].numpy().copy()
-    if dataset.task in SEQUENCE_TASKS:
+    if dataset.task in PER_TOKEN_TASKS:
         info["target"] = y
         info["target_tokens"] = [visible(dataset.class_names[int(k)]) for k in y]
     elif dataset.is_classification:

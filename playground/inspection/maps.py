@@ -11,10 +11,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from playground.analysis import Analysis
 from playground.datasets import Dataset
 from playground.inspection.core import AtLayer, batched, eval_mode, predictions, probabilities, recording
 from playground.layers import LAYERS
-from playground.spec import Analysis
 
 RESOLUTION = 80  # grid points per axis: the boundary looks smooth and every thumbnail is a subsample of it
 
@@ -75,8 +75,8 @@ def _sweep(model: nn.Module, analysis: Analysis, points: torch.Tensor, neurons: 
     keep = hidden_indices(analysis) if neurons else []
     with eval_mode(model), recording(model) as seen:
         out = torch.cat([model(chunk) for chunk in batched(points)])
-    hidden = [(i, analysis.layers[i].type, torch.cat([o for _, o in seen[i]]).numpy()) for i in keep]
-    return out, [h for h in hidden if h[2].ndim == 2]
+    hidden = [(i, analysis.layers[i], torch.cat([o for _, o in seen[i]]).numpy()) for i in keep]
+    return out, [(i, info, a) for i, info, a in hidden if a.ndim == 2]
 
 
 def _data(dataset: Dataset) -> np.ndarray:
@@ -103,7 +103,7 @@ def decision_grid(model: nn.Module, analysis: Analysis, dataset: Dataset, resolu
     else:
         values = predictions(out, analysis, dataset.task)
         task, confidence = "multiclass", probs.gather(-1, values[:, None])[:, 0].numpy().reshape(shape)
-    cells = [NeuronLayer(i, t, a.T.reshape(-1, *shape)) for i, t, a in hidden]
+    cells = [NeuronLayer(i, info.type, info.label, a.T.reshape(-1, *shape)) for i, info, a in hidden]
     names = tuple(dataset.feature_names or ("x1", "x2"))[:2]
     return Grid(xs, ys, task, values.numpy().reshape(shape), confidence, cells, dataset.class_names, names)
 
@@ -122,4 +122,4 @@ def decision_curve(model: nn.Module, analysis: Analysis, dataset: Dataset, resol
         pred = (probs[:, 1] if probs.shape[-1] == 2 else predictions(out, analysis, dataset.task)).numpy()[:, None]
     name = (dataset.feature_names or ("x",))[0]
     return Curve(xs, pred[:, 0] if pred.ndim == 2 and pred.shape[1] == 1 else pred,
-                 [NeuronLayer(i, t, a.T) for i, t, a in hidden], name)
+                 [NeuronLayer(i, info.type, info.label, a.T) for i, info, a in hidden], name)

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from playground.analysis import LayerInfo
 from playground.inspection.core import AtLayer
 
 
@@ -182,11 +183,11 @@ class RecurrentTrace(AtLayer):
         return equations(self.type, self.nonlinearity)
 
 
-def recurrent_trace(index: int, module: nn.RNNBase, x: torch.Tensor, h: torch.Tensor) -> RecurrentTrace:
+def recurrent_trace(index: int, info: LayerInfo, module: nn.RNNBase, x: torch.Tensor, h: torch.Tensor) -> RecurrentTrace:
     """Hidden states (the layer's output for one sequence), and for a one-layer, one-direction LSTM/GRU the
     gates and cell state, computed by the equations from the layer's weights."""
     kind = type(module).__name__
-    result = RecurrentTrace(index, kind, h.numpy(), nonlinearity=getattr(module, "nonlinearity", "tanh"))
+    result = RecurrentTrace(index, info.type, info.label, h.numpy(), nonlinearity=getattr(module, "nonlinearity", "tanh"))
     if kind in GATED and module.num_layers == 1 and not module.bidirectional:
         states = Cell(module).run(x)
         result.gates = {name: states[name] for name in GATED[kind]}

@@ -10,12 +10,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from playground.analysis import Analysis
 from playground.inspection.attention import AttentionTrace, attention_traces, captured
 from playground.inspection.core import AtLayer, eval_mode, output_kind, predictions, probabilities, recording
 from playground.inspection.recurrent import RecurrentTrace, recurrent_trace
 from playground.inspection.tokens import token_labels, visible
 from playground.modules import Recurrent
-from playground.spec import Analysis
 
 
 @dataclass
@@ -59,11 +59,11 @@ def trace(model: nn.Module, analysis: Analysis, x: torch.Tensor) -> Trace:
     layers, attention, recurrent = [], [], []
     for i, (layer, info) in enumerate(zip(model, analysis.layers)):
         layer_in, layer_out = seen[i][0]
-        layers.append(LayerTrace(i, info.type, tuple(layer_out.shape[1:]), layer_out[0].numpy(),
+        layers.append(LayerTrace(i, info.type, info.label, tuple(layer_out.shape[1:]), layer_out[0].numpy(),
                                  output_kind(analysis, i, layer_out.dim() - 1)))
-        attention += attention_traces(i, info.type, layer, weights)
+        attention += attention_traces(i, info, layer, weights)
         if isinstance(layer, Recurrent):
-            recurrent.append(recurrent_trace(i, layer.cell, layer_in[0], layer_out[0]))
+            recurrent.append(recurrent_trace(i, info, layer.cell, layer_in[0], layer_out[0]))
     probs = probabilities(out, analysis)
     tokens = token_labels(dataset, x[0].tolist()) if dataset.input_kind == "tokens" else None
     return Trace(x[0].numpy().copy(), tokens, layers, attention, recurrent, out[0].numpy(),

@@ -11,7 +11,6 @@ from playground.inspection.attention import AttentionTrace
 from playground.plots.panels import SMALL, axis_key, colorbar, compose, grid
 from playground.plots.style import ATTENTION
 
-
 LONG = 12  # tokens: a longer sequence is drawn one head at a time, so its labels stay readable
 
 

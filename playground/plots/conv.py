@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from playground.i18n import t
 from playground.inspection.conv import ConvStep, KernelSet, PoolStep
 from playground.inspection.trace import LayerTrace
-from playground.plots.panels import (GREYS, SMALL, colorbar, columns, compose, grid, num, scale, term)
+from playground.plots.panels import GREYS, SMALL, colorbar, columns, compose, grid, num, scale, term
 from playground.plots.style import DIVERGING, TEST_COLOR, base_layout
 
 WINDOW_COLOR = TEST_COLOR

@@ -6,11 +6,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from playground.datasets import Dataset
+from playground.datasets import PER_TOKEN_TASKS, Dataset
 from playground.i18n import t
 from playground.inspection.tokens import visible
 from playground.plots.style import SEQUENTIAL, TEST_COLOR, TRAIN_COLOR, base_layout, class_color
-from playground.spec import SEQUENCE_TASKS
 
 
 def points_2d(ds: Dataset, show_test: bool = True, height: int = 380) -> go.Figure:
@@ -87,7 +86,7 @@ def sequence_table(ds: Dataset, count: int = 8) -> pd.DataFrame:
         else:
             shown = " ".join(f"{v:.2f}" for v in x[:, 0].tolist()[-10:])
             shown = ("… " if x.shape[0] > 10 else "") + shown
-        if ds.task in SEQUENCE_TASKS:
+        if ds.task in PER_TOKEN_TASKS:
             target = _tokens(ds, y)
         elif ds.task == "regression":
             target = f"{float(y[0]):.3f}"

@@ -17,13 +17,15 @@ import streamlit as st
 import torch
 
 from playground import i18n, inspection
+from playground.analysis import Analysis
+from playground.datasets import PER_TOKEN_TASKS
 from playground.i18n import Msg, msg, t
 from playground.inspection import formulas
 from playground.model import build_model
 from playground.plots import conv as conv_figs
 from playground.plots import outputs as output_figs
-from playground.spec import SEQUENCE_TASKS, Analysis
 from playground.ui import state
+from playground.ui.widgets import say
 
 SNAPSHOT, FRESH, TAB, VIEW = "insp-snapshot", "insp-fresh", "insp-tab", "insp-view"
 VIEWS = ("inside", "dynamics", "evaluation")
@@ -139,7 +141,7 @@ INPUT_MODES = ("sample", "class", "draw", "type")
 
 def _modes(a: Analysis) -> list[str]:
     ds = a.dataset
-    keep = {"sample": True, "class": ds.is_classification and ds.task not in SEQUENCE_TASKS,
+    keep = {"sample": True, "class": ds.is_classification and ds.task not in PER_TOKEN_TASKS,
             "draw": ds.input_kind == "float" and len(ds.input_shape) == 3, "type": ds.input_kind == "tokens"}
     return [m for m in INPUT_MODES if keep[m]]
 
@@ -159,8 +161,8 @@ def pick_input(a: Analysis) -> tuple[torch.Tensor, dict] | None:
         if mode == "draw":
             return _drawing(a.dataset)
         return _typed(a.dataset)
-    except inspection.InputError as e:
-        st.error(str(e), icon=":material/error:")
+    except inspection.InputError as e:  # the sentence may quote what was typed: shown literally
+        say("error", str(e), icon=":material/error:")
         return None
 
 
@@ -214,7 +216,7 @@ def input_view(snap: Snapshot, tr: inspection.Trace) -> None:
 
 def prediction(a: Analysis, snap: Snapshot, tr: inspection.Trace, info: dict) -> None:
     ds = a.dataset
-    if ds.task in SEQUENCE_TASKS:
+    if ds.task in PER_TOKEN_TASKS:
         _sequence_prediction(a, tr, info)
     elif tr.probabilities is not None:
         names = inspection.class_labels(ds) if ds.class_names else [str(k) for k in range(len(tr.probabilities))]
@@ -256,7 +258,7 @@ def _sequence_prediction(a: Analysis, tr: inspection.Trace, info: dict) -> None:
 
 def token_view(a: Analysis, snap: Snapshot, tr: inspection.Trace, info: dict) -> None:
     """Per-token tasks: every position's output probabilities, at full width (one column per token)."""
-    if a.dataset.task in SEQUENCE_TASKS and tr.probabilities is not None:
+    if a.dataset.task in PER_TOKEN_TASKS and tr.probabilities is not None:
         target = info.get("target")
         chart(snap, tr, "insp-token-probs", lambda: output_figs.token_probabilities(
             tr.probabilities, tr.tokens, inspection.class_labels(a.dataset), target), None if target is None else tuple(target))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from playground import inspection
+from playground.analysis import Analysis
 from playground.i18n import t
 from playground.inspection import formulas
 from playground.inspection.conv import POOLS
@@ -16,7 +17,6 @@ from playground.plots import conv as conv_figs
 from playground.plots import dense as dense_figs
 from playground.plots import outputs as output_figs
 from playground.plots import recurrent as recurrent_figs
-from playground.spec import Analysis
 from playground.ui.inspect import Snapshot, chart, formula, input_view, pick_input, prediction, token_view
 
 PLANE = "plane"  # the whole network over its 2-D (or 1-D) input space, TensorFlow Playground's view

@@ -4,11 +4,11 @@ from __future__ import annotations
 import streamlit as st
 
 from playground import inspection
+from playground.analysis import Analysis
 from playground.i18n import t
 from playground.inspection import formulas
 from playground.plots import dynamics as dynamics_figs
 from playground.plots import evaluation as evaluation_figs
-from playground.spec import Analysis
 from playground.ui.inspect import Snapshot, chart, formula
 
 HEALTH_BATCH = 512  # test samples whose activations make the histograms and the dead-ReLU count
