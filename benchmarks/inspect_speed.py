@@ -25,7 +25,8 @@ import torch  # noqa: E402
 from playground import inspection as I  # noqa: E402
 from playground.model import build_model  # noqa: E402
 from playground.plots import attention, conv, dense, dynamics, evaluation, outputs  # noqa: E402
-from playground.spec import analyze, encode_link  # noqa: E402
+from playground.analysis import analyze  # noqa: E402
+from playground.spec import encode_link, from_data  # noqa: E402
 
 EXAMPLES = ROOT / "playground" / "examples"
 TARGET = 1.5
@@ -69,7 +70,7 @@ def _trained_page(browser, url: str, name: str):
     spec = example(name)
     spec["training"]["epochs"] = 2
     page = browser.new_page(viewport={"width": 1400, "height": 900})
-    page.goto(f"{url}/train?spec={encode_link(spec)}")
+    page.goto(f"{url}/train?spec={encode_link(from_data(spec))}")
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=60_000)
     page.get_by_role("button", name="Start").click()
     page.wait_for_selector("text=Finished", timeout=120_000)
@@ -116,7 +117,7 @@ def browser_table(rounds: int) -> None:
 
 # ---------------------------------------------------------------- server side: compute + figures + JSON
 def _example(name: str):
-    analysis = analyze(example(name)).raise_if_invalid()
+    analysis = analyze(from_data(example(name))).raise_if_invalid()
     return analysis, build_model(analysis).eval()
 
 

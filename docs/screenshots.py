@@ -11,14 +11,14 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from PIL import Image  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from playground.spec import encode_link  # noqa: E402
+from playground.spec import encode_link, from_data  # noqa: E402
 from server import CHROMIUM, CHROMIUM_ARGS, IDLE, serve_app  # noqa: E402
 
 OUT = ROOT / "docs"
 
 
-def example(name: str) -> dict:
-    return json.loads((ROOT / "playground" / "examples" / f"{name}.json").read_text())
+def example(name: str):
+    return from_data(json.loads((ROOT / "playground" / "examples" / f"{name}.json").read_text()))
 
 
 def save(page, name: str, height: int | None = None) -> None:
@@ -30,7 +30,7 @@ def save(page, name: str, height: int | None = None) -> None:
     print(f"{path.relative_to(ROOT)}: {path.stat().st_size // 1024} KB")
 
 
-def trained(page, url: str, spec: dict, page_name: str) -> None:
+def trained(page, url: str, spec, page_name: str) -> None:
     page.goto(f"{url}/train?spec={encode_link(spec)}")
     page.wait_for_selector(IDLE, timeout=60_000)
     page.get_by_role("button", name="Start").click()

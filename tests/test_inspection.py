@@ -514,6 +514,93 @@ def test_input_errors_are_one_sentence_in_either_language():
     assert "999" in chinese and "测试集" in chinese and "\n" not in chinese
 
 
+# ---------------------------------------------------------------- every figure, for every model family, labelled
+def _titled(fig) -> bool:
+    """Some x axis and some y axis carry a title (small multiples label their corner panel)."""
+    layout = fig.to_plotly_json()["layout"]
+    xs = [layout[k].get("title", {}).get("text") for k in layout if k.startswith("xaxis")]
+    ys = [layout[k].get("title", {}).get("text") for k in layout if k.startswith("yaxis")]
+    return any(xs) and any(ys)
+
+
+def _check(fig, axes: bool = True) -> None:
+    assert fig.data, "a figure without data"
+    assert fig.layout.title.text, "a figure without a title"
+    assert not axes or _titled(fig), f"axis titles missing in '{fig.layout.title.text}'"
+    fig.to_json()
+
+
+FAMILIES = [("mlp_spiral", {}), ("cnn_digits", {}), ("lstm_majority", {"n_samples": 300}),
+            ("transformer_reverse", {"n_samples": 300}), ("gru_sine", {"n_samples": 300}), ("cnn_shapes", {"n_samples": 200})]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("name, options", FAMILIES, ids=[f for f, _ in FAMILIES])
+def test_every_figure_is_built_and_labelled_for_each_family(example, name, options, lang):
+    from playground.plots import attention, conv, dense, dynamics, evaluation, outputs
+    from playground.plots import recurrent as rec_figs
+    analysis, model = _example(example, name, **options)
+    ds = analysis.dataset
+    x, info = I.prepare_input(ds, 1)
+    tr = I.trace(model, analysis, x)
+    with using(lang):
+        for layer in tr.layers:
+            _check(outputs.layer_output(layer, tr.tokens))
+        for kset in I.kernels(model, analysis):
+            _check(conv.kernels(kset))
+            step = I.conv_step(tr.layer_input(kset.index), kset.weights[1], float(kset.bias[1]), kset.stride,
+                               kset.padding, 2, 3)
+            _check(conv.conv_step(step)[0])
+        for att in tr.attention:
+            _check(attention.attention_heatmaps(att, tr.tokens))
+        for rec in tr.recurrent:
+            _check(rec_figs.hidden_states(rec, tr.tokens))
+        if len(ds.input_shape) == 3:
+            _check(conv.input_image(tr.input))
+        if tr.probabilities is not None and tr.probabilities.ndim == 2:
+            _check(outputs.token_probabilities(tr.probabilities, tr.tokens, I.class_labels(ds), info["target"]))
+        elif tr.probabilities is not None:
+            _check(outputs.class_probabilities(tr.probabilities, I.class_labels(ds), info["label"]))
+        if I.map_kind(ds) == "grid":
+            grid = I.decision_grid(model, analysis, ds, resolution=40, neurons=True)
+            _check(dense.decision_boundary(grid, ds.x_train, ds.y_train, ds.x_test, ds.y_test))
+            _check(dense.neuron_thumbnails(grid))
+        ev = I.evaluate(model, analysis, ds)
+        if ev.confusion is not None:
+            _check(evaluation.confusion_matrix(ev))
+            _check(evaluation.per_class_accuracy(ev))
+            wrong = evaluation.wrong_examples(ev, ds.x_test, ds.y_test, ds.feature_names)
+            _check(wrong, axes=wrong.data[0].type != "table")
+        else:
+            _check(evaluation.pred_vs_true(ev))
+            _check(evaluation.residuals(ev))
+        stats = I.activation_stats(model, analysis, ds.x_test[:64])
+        _check(dynamics.activation_histograms(stats))
+        _check(dynamics.weight_histograms(I.weight_stats(model, analysis)))
+        if any(s.units is not None for s in stats):
+            _check(dynamics.dead_relu(stats))
+        _check(dynamics.grad_norms({"0 Linear": np.array([1.0, 0.5, 0.0]), "2 Linear": np.array([0.1, 0.05, 0.01])}))
+        if lang == "zh":  # Chinese titles, not English left over
+            fig = outputs.layer_output(tr.layers[0], tr.tokens)
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in fig.layout.title.text + str(fig.layout.xaxis.title.text))
+
+
+def test_regression_curve_and_multiclass_map_figures():
+    from playground.plots import dense
+    sine = analyze({"dataset": {"name": "sine", "n_samples": 200},
+                    "layers": [{"type": "Linear", "out_features": 8}, {"type": "Tanh"}, {"type": "Linear", "out_features": 1}]})
+    curve = I.decision_curve(build_model(sine), sine, sine.dataset, neurons=True)
+    ds = sine.dataset
+    _check(dense.regression_curve(curve, ds.x_train, ds.y_train, ds.x_test, ds.y_test))
+    _check(dense.neuron_curves(curve))
+    grid = I.Grid(np.linspace(-1, 1, 5, dtype=np.float32), np.linspace(-1, 1, 5, dtype=np.float32), "multiclass",
+                  np.arange(25).reshape(5, 5) % 3, np.full((5, 5), 0.9), class_names=("a", "b", "c"))
+    points = np.array([[0.0, 0.0], [0.5, -0.5], [-0.5, 0.5]])
+    fig = dense.decision_boundary(grid, points, np.array([0, 1, 2]))
+    _check(fig)
+    assert fig.data[0].type == "image" and fig.layout.yaxis.range[0] < fig.layout.yaxis.range[1]
+
+
 # ---------------------------------------------------------------- the slow one: what training teaches attention
 @pytest.mark.slow
 def test_trained_transformer_attends_to_the_mirror_position(example):

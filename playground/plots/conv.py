@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from playground.i18n import t
 from playground.inspection.conv import ConvStep, KernelSet, PoolStep
 from playground.inspection.trace import LayerTrace
-from playground.plots.panels import GREYS, SMALL, colorbar, columns, compose, grid, num, scale, term
+from playground.plots.panels import GREYS, SMALL, colorbar, columns, compose, mosaic, num, scale, term
 from playground.plots.style import DIVERGING, TEST_COLOR, base_layout
 
 WINDOW_COLOR = TEST_COLOR
@@ -30,22 +30,19 @@ def input_image(x: np.ndarray, title: str | None = None) -> go.Figure:
 
 
 def feature_maps(layer: LayerTrace, max_channels: int = 16) -> go.Figure:
-    """One heatmap per channel of a (C, H, W) output, on one colour scale for the whole layer."""
+    """One map per channel of a (C, H, W) output, on one colour scale for the whole layer."""
     maps = np.asarray(layer.output)
     shown = maps[:max_channels]
     n, (height, width) = len(shown), maps.shape[1:]
     cols = columns(n)
-    layout, notes, refs, fig_h = grid([t("plots.conv.channel", k=k) for k in range(n)], cols, 110 if cols > 4 else 150,
-                                      axis_titles=(t("plots.conv.column"), t("plots.conv.row")))
-    hover = t("plots.conv.map_hover")
-    traces = [go.Heatmap(z=shown[k], xaxis=xr, yaxis=yr, coloraxis="coloraxis",
-                         hovertemplate=t("plots.conv.channel", k=k) + "<br>" + hover + "<extra></extra>")
-              for k, (xr, yr) in enumerate(refs)]
-    layout["coloraxis"] = {**scale(shown), "colorbar": colorbar(t("plots.common.value"))}
+    colors = scale(shown)
+    colors = {"colorscale": colors["colorscale"], "zmin": colors["cmin"], "zmax": colors["cmax"],
+              "colorbar": colorbar(t("plots.common.value"))}
     title = t("plots.conv.maps_title", label=layer.label, count=len(maps), h=height, w=width)
     if n < len(maps):
         title += t("plots.conv.first_of", n=n, total=len(maps))
-    return compose(traces, layout, notes, title, fig_h)
+    return mosaic(shown, [t("plots.conv.channel", k=k) for k in range(n)], cols, colors, t("plots.conv.map_hover"),
+                  title, 110 if cols > 4 else 150, axis_titles=(t("plots.conv.column"), t("plots.conv.row")))
 
 
 def kernels(kset: KernelSet, in_channel: int = 0, max_kernels: int = 16) -> go.Figure:
@@ -58,17 +55,13 @@ def kernels(kset: KernelSet, in_channel: int = 0, max_kernels: int = 16) -> go.F
         return _kernels_1d(kset, w[:, in_channel, :], of)
     shown = w[:max_kernels, in_channel]
     n, k = len(shown), shown.shape[-1]
-    cols = columns(n)
-    layout, notes, refs, fig_h = grid([t("plots.conv.kernel", c=c) for c in range(n)], cols, 100 if cols > 4 else 140,
-                                      axis_titles=(t("plots.conv.column_n"), t("plots.conv.row_m")))
     m = float(np.abs(shown).max()) or 1.0
-    text = "%{z:.1f}" if k <= 3 else None
-    traces = [go.Heatmap(z=shown[c], xaxis=xr, yaxis=yr, coloraxis="coloraxis", texttemplate=text, textfont={"size": 11},
-                         hovertemplate=t("plots.conv.kernel", c=c) + "<br>w(m=%{y}, n=%{x}) = %{z:.3f}<extra></extra>")
-              for c, (xr, yr) in enumerate(refs)]
-    layout["coloraxis"] = {"colorscale": DIVERGING, "cmin": -m, "cmax": m, "colorbar": colorbar(t("plots.conv.weight"))}
+    colors = {"colorscale": DIVERGING, "zmin": -m, "zmax": m, "colorbar": colorbar(t("plots.conv.weight"))}
     more = t("plots.conv.first_of", n=n, total=len(w)) if n < len(w) else ""
-    return compose(traces, layout, notes, t("plots.conv.kernels_title", label=kset.label, k=k, of=of) + more, fig_h)
+    return mosaic(shown, [t("plots.conv.kernel", c=c) for c in range(n)], columns(n), colors,
+                  t("plots.conv.kernel_hover"), t("plots.conv.kernels_title", label=kset.label, k=k, of=of) + more,
+                  100 if columns(n) > 4 else 140, text="%{z:.1f}" if k <= 3 else None,
+                  axis_titles=(t("plots.conv.column_n"), t("plots.conv.row_m")))
 
 
 def _kernels_1d(kset: KernelSet, z: np.ndarray, of: str) -> go.Figure:

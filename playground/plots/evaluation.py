@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from playground.i18n import t
 from playground.inspection.evaluation import Evaluation, WrongExample
 from playground.inspection.tokens import visible
-from playground.plots.panels import GREYS, SMALL, colorbar, compose, grid, histogram_bar, message, pct
+from playground.plots.panels import GREYS, SMALL, colorbar, histogram_bar, message, mosaic, pct
 from playground.plots.style import ATTENTION, FONT_SIZE, TEST_COLOR, base_layout, class_color
 
 _UNIT = re.compile(r"\s*\([^)]*\)$")  # "sepal length (cm)" -> "sepal length"
@@ -77,14 +77,11 @@ def wrong_examples(ev: Evaluation, x_all=None, y_all=None, feature_names: Sequen
 def _wrong_images(ev: Evaluation, names: list[str]) -> go.Figure:
     titles = [t("plots.evaluation.wrong_panel", true=names[w.true], pred=names[w.predicted], p=pct(w.confidence),
                 index=w.index) for w in ev.wrong]
-    cols = min(len(titles), 4)
-    layout, notes, refs, height = grid(titles, cols, 130, title_h=44, gap=14,
-                                       axis_titles=(t("plots.conv.column"), t("plots.conv.row")))
-    traces = [go.Heatmap(z=w.input[0], xaxis=xr, yaxis=yr, coloraxis="coloraxis",
-                         hovertemplate=t("plots.conv.pixel_hover") + "<extra></extra>")
-              for w, (xr, yr) in zip(ev.wrong, refs)]
-    layout["coloraxis"] = {"colorscale": GREYS, "cmin": 0, "cmax": 1, "showscale": False}
-    return compose(traces, layout, notes, t("plots.evaluation.wrong_title", split=_split(ev)), height, left=40)
+    images = np.stack([w.input[0] for w in ev.wrong])
+    colors = {"colorscale": GREYS, "zmin": 0, "zmax": 1, "showscale": False}
+    return mosaic(images, titles, min(len(titles), 4), colors, t("plots.evaluation.image_hover"),
+                  t("plots.evaluation.wrong_title", split=_split(ev)), 130,
+                  axis_titles=(t("plots.conv.column"), t("plots.conv.row")), gap=0.9)
 
 
 def _wrong_points(ev: Evaluation, names: list[str], x_all, y_all, feature_names: Sequence[str]) -> go.Figure:

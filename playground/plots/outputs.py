@@ -52,7 +52,8 @@ def class_probabilities(probs: np.ndarray, class_names: Sequence[str], true: int
     names = list(class_names)
     pred = int(p.argmax())
     colors = [TRAIN_COLOR if k == pred else "#cbd5e1" for k in range(len(p))]
-    fig = go.Figure(go.Bar(x=names, y=p, marker_color=colors, text=[pct(v) for v in p], textposition="outside",
+    labels = [pct(v) if v >= 0.05 or k == pred else "" for k, v in enumerate(p)]  # ten "0 %" would only crowd
+    fig = go.Figure(go.Bar(x=names, y=p, marker_color=colors, text=labels, textposition="outside",
                            cliponaxis=False, constraintext="none", textfont={"size": SMALL - 1 if len(p) > 6 else SMALL},
                            hovertemplate=t("plots.outputs.class_hover") + "<extra></extra>"))
     if true is not None:
