@@ -16,7 +16,10 @@ SINE_MLP = {"dataset": {"name": "sine", "n_samples": 300},
             "layers": [{"type": "Linear", "out_features": 8}, {"type": "Tanh"}, {"type": "Linear", "out_features": 1}]}
 IRIS_MLP = {"dataset": {"name": "iris"},
             "layers": [{"type": "Linear", "out_features": 8}, {"type": "ReLU"}, {"type": "Linear", "out_features": 3}]}
-FAMILIES = {"mlp_spiral": load_example("mlp_spiral"), "cnn_digits": load_example("cnn_digits"),
+RNN_SINE = {"dataset": {"name": "sine_forecast", "n_samples": 300, "seq_len": 12},
+            "layers": [{"type": "RNN", "hidden_size": 16}, {"type": "SequencePool", "mode": "last"},
+                       {"type": "Linear", "out_features": 1}]}
+FAMILIES = {"mlp_spiral": load_example("mlp_spiral"), "cnn_digits": load_example("cnn_digits"), "rnn_sine": RNN_SINE,
             "lstm_majority": load_example("lstm_majority"), "gru_sine": load_example("gru_sine"),
             "transformer_reverse": load_example("transformer_reverse"), "sine_regression": SINE_MLP, "iris": IRIS_MLP}
 

@@ -574,6 +574,8 @@ def test_every_figure_is_built_and_labelled_for_each_family(example, name, optio
         else:
             _check(evaluation.pred_vs_true(ev))
             _check(evaluation.residuals(ev))
+            if tr.input.ndim == 2:
+                _check(outputs.forecast(tr.input, float(tr.prediction[0]), float(info["target"][0])))
         stats = I.activation_stats(model, analysis, ds.x_test[:64])
         _check(dynamics.activation_histograms(stats))
         _check(dynamics.weight_histograms(I.weight_stats(model, analysis)))

@@ -86,3 +86,24 @@ def token_probabilities(probs: np.ndarray, tokens: Sequence[str], class_names: S
                      ticktext=names, autorange="reversed", showgrid=False, zeroline=False,
                      tickfont={"size": SMALL if len(names) <= 16 else 10})
     return fig
+
+
+def forecast(x: np.ndarray, predicted: float, true: float | None = None) -> go.Figure:
+    """A sequence of values (the first feature) and, one step after it, the model's next value and the true one."""
+    values = np.asarray(x, dtype=float).reshape(len(x), -1)[:, 0]
+    n = len(values)
+    traces = [go.Scatter(x=list(range(n)), y=values, mode="lines+markers", name=t("plots.outputs.input_series"),
+                         line={"color": "#64748b", "width": 2}, hovertemplate="t = %{x}: %{y:.3f}<extra></extra>"),
+              go.Scatter(x=[n], y=[predicted], mode="markers", name=t("plots.outputs.predicted"),
+                         marker={"color": TRAIN_COLOR, "size": 13}, hovertemplate="t = %{x}: %{y:.3f}<extra></extra>")]
+    if true is not None:
+        traces.append(go.Scatter(x=[n], y=[true], mode="markers", name=t("plots.outputs.true_value"),
+                                 marker={"color": TEST_COLOR, "size": 13, "symbol": "circle-open", "line": {"width": 3}},
+                                 hovertemplate="t = %{x}: %{y:.3f}<extra></extra>"))
+    fig = go.Figure(traces)
+    base_layout(fig, t("plots.outputs.forecast_title"), height=320,
+                legend={"orientation": "h", "yanchor": "top", "y": -0.3, "xanchor": "left", "x": 0.0},
+                margin={"l": 60, "r": 20, "t": 50, "b": 100})
+    fig.update_xaxes(title_text=t("plots.recurrent.time"))
+    fig.update_yaxes(title_text=t("plots.common.value"))
+    return fig

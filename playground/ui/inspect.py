@@ -231,8 +231,11 @@ def prediction(a: Analysis, snap: Snapshot, tr: inspection.Trace, info: dict) ->
     else:
         target = info.get("target")
         value = float(np.atleast_1d(tr.prediction)[0])
-        shown = t("inspect.prediction.true_value", value=f"{float(np.atleast_1d(target)[0]):.4f}") if target is not None else ""
+        true = float(np.atleast_1d(target)[0]) if target is not None else None
+        shown = t("inspect.prediction.true_value", value=f"{true:.4f}") if true is not None else ""
         st.markdown(t("inspect.prediction.value", value=f"{value:.4f}") + shown)
+        if tr.input.ndim == 2:  # a series: the value the model predicts comes one step after it
+            chart(snap, tr, "insp-forecast", lambda: output_figs.forecast(tr.input, value, true), true)
 
 
 def _probability_formula(a: Analysis, outputs: int) -> None:
