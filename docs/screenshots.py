@@ -46,6 +46,7 @@ def scroll_to(page, selector: str, above: int) -> None:
     page.locator(selector).first.scroll_into_view_if_needed()
     page.mouse.move(900, 500)
     page.mouse.wheel(0, page.locator(selector).first.bounding_box()["y"] - above)
+    page.mouse.move(60, 860)  # off the charts, so no hover label or tool bar shows
     page.wait_for_timeout(1500)
 
 
@@ -66,7 +67,10 @@ def main() -> None:
         scroll_to(page, ".st-key-insp-layer", 80)  # the layer row, the convolution's formula and its feature maps
         save(page, "inspect_cnn")
         trained(page, url, example("transformer_reverse"), "inspect")
-        scroll_to(page, ".st-key-att-2-0", 320)  # the formula above the attention heatmaps
+        page.locator(".st-key-insp-layer button", has_text="3 TransformerBlock").click()  # the last block: mirror positions
+        page.wait_for_selector(".st-key-att-3-0 .js-plotly-plot", timeout=60_000)
+        page.wait_for_selector(IDLE, timeout=60_000)
+        scroll_to(page, ".st-key-att-3-0", 320)  # the formula above the attention heatmaps
         save(page, "inspect_attention")
         browser.close()
 
