@@ -235,7 +235,7 @@ def test_trained_transformer_attention_reads_well_on_a_projector_in_both_languag
     for label in ("head 1", "head 4", "mean over heads", "query", "key"):
         assert label in text
     # the axes carry the sample's tokens, shown beside the model's output
-    expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
+    expect(page.get_by_test_id("stTable").first).to_be_visible()
     ticks = page.locator(".st-key-att-2-0 .js-plotly-plot g.xtick text").evaluate_all("els => els.map(e => e.textContent)")
     assert ticks and all(t.isdigit() for t in ticks), ticks
     _attention_chart_reads_well(page)

@@ -171,6 +171,9 @@ def test_typed_sequences_and_one_clear_sentence_for_bad_ones(lang, wrong, says):
     errors = shown(at.error)
     if says is None:
         assert not errors and at.get("plotly_chart")
+        with using(lang):
+            table = at.table[0].value
+            assert table.loc[t("inspect.prediction.expected")].iloc[0] == "8 7 6 5 4 3 2 1"  # the task's rule
     else:
         assert len(errors) == 1 and errors[0].startswith(says) and "\n" not in errors[0]
 

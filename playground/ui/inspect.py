@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 import torch
@@ -25,7 +26,7 @@ from playground.model import build_model
 from playground.plots import conv as conv_figs
 from playground.plots import outputs as output_figs
 from playground.ui import state
-from playground.ui.widgets import say
+from playground.ui.widgets import plain, say
 
 SNAPSHOT, FRESH, TAB, VIEW = "insp-snapshot", "insp-fresh", "insp-tab", "insp-view"
 VIEWS = ("inside", "dynamics", "evaluation")
@@ -253,8 +254,8 @@ def _sequence_prediction(a: Analysis, tr: inspection.Trace, info: dict) -> None:
         target = np.asarray(info["target"])
         right = int((np.atleast_1d(tr.prediction) == target).sum())
         rows[t("inspect.prediction.correct")] = t("inspect.prediction.n_of", n=right, total=len(target))
-    st.dataframe([{"": k, t("inspect.prediction.sequence"): v} for k, v in rows.items()], hide_index=True,
-                 width="stretch")
+    # a static table (st.table renders Markdown, so the tokens are shown literally): lighter than a data grid
+    st.table(pd.DataFrame({t("inspect.prediction.sequence"): [plain(v) for v in rows.values()]}, index=list(rows)))
     if ds.task == "next_token":
         st.caption(t("inspect.prediction.next_char"))
 
