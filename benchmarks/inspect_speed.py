@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import sys
@@ -82,7 +83,7 @@ def clicks(browser, url: str, name: str) -> dict[str, float]:
     page = _trained_page(browser, url, name)
     times = {"Train → Inspect": _timed_click(page, page.get_by_role("link", name="Inspect", exact=True))}
     page.wait_for_url(re.compile("/inspect"))
-    step_up = page.get_by_test_id("stNumberInputStepUp").first
+    step_up = page.locator(".st-key-insp-index").get_by_test_id("stNumberInputStepUp")
     times["next test sample"] = _timed_click(page, step_up)
     pills = page.locator(".st-key-insp-layer button")
     times["another layer"] = _timed_click(page, pills.last)  # the output layer: never the one shown first
@@ -106,7 +107,8 @@ def browser_table(rounds: int) -> None:
                 for click, seconds in clicks(browser, url, name).items():
                     results.setdefault((label, click), []).append(seconds)
         browser.close()
-    print(f"Chromium, 1400×900, click → settled; {rounds} rounds (a fresh session and training run each)\n")
+    print(f"Chromium, 1400×900, click → settled; {rounds} rounds (a fresh session and training run each); "
+          f"load average {os.getloadavg()[0]:.1f} at the end\n")
     print("| model | click | median (s) | worst (s) | target (s) | met |")
     print("|---|---|---:|---:|---:|:---:|")
     for (label, click), times in results.items():
@@ -188,7 +190,8 @@ def server_table(repeat: int) -> None:
         ("Look inside, spiral MLP: 80×80 map + neurons (examples/mlp_spiral.json)", plane_view, _example("mlp_spiral")),
         ("Dynamics + Evaluation, digits CNN (359 test images)", health_view, cnn),
     ]
-    print(f"torch {torch.__version__}, 1 thread; compute + figures + Plotly JSON; {repeat} runs after a first one\n")
+    print(f"torch {torch.__version__}, 1 thread; compute + figures + Plotly JSON; {repeat} runs after a first one; "
+          f"load average {os.getloadavg()[0]:.1f}\n")
     print("| view | first (s) | median (s) | worst (s) |")
     print("|---|---:|---:|---:|")
     for label, fn, model_args in rows:
