@@ -11,14 +11,14 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from PIL import Image  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from playground.spec import encode_link  # noqa: E402
+from playground.spec import encode_link, from_data  # noqa: E402
 from server import CHROMIUM, CHROMIUM_ARGS, IDLE, serve_app  # noqa: E402
 
 OUT = ROOT / "docs"
 
 
-def example(name: str) -> dict:
-    return json.loads((ROOT / "playground" / "examples" / f"{name}.json").read_text())
+def example(name: str):
+    return from_data(json.loads((ROOT / "playground" / "examples" / f"{name}.json").read_text()))
 
 
 def save(page, name: str, height: int | None = None) -> None:
@@ -30,7 +30,7 @@ def save(page, name: str, height: int | None = None) -> None:
     print(f"{path.relative_to(ROOT)}: {path.stat().st_size // 1024} KB")
 
 
-def trained(page, url: str, spec: dict, page_name: str) -> None:
+def trained(page, url: str, spec, page_name: str) -> None:
     page.goto(f"{url}/train?spec={encode_link(spec)}")
     page.wait_for_selector(IDLE, timeout=60_000)
     page.get_by_role("button", name="Start").click()
@@ -39,6 +39,15 @@ def trained(page, url: str, spec: dict, page_name: str) -> None:
         page.get_by_role("link", name=page_name.capitalize(), exact=True).click()
     page.wait_for_selector(IDLE, timeout=60_000)
     page.wait_for_timeout(2500)
+
+
+def scroll_to(page, selector: str, above: int) -> None:
+    """Scroll the page so that `selector` starts `above` px below the top of the window."""
+    page.locator(selector).first.scroll_into_view_if_needed()
+    page.mouse.move(900, 500)
+    page.mouse.wheel(0, page.locator(selector).first.bounding_box()["y"] - above)
+    page.mouse.move(60, 860)  # off the charts, so no hover label or tool bar shows
+    page.wait_for_timeout(1500)
 
 
 def main() -> None:
@@ -55,11 +64,13 @@ def main() -> None:
         trained(page, url, example("mlp_spiral"), "train")
         save(page, "train")
         trained(page, url, example("cnn_digits"), "inspect")
+        scroll_to(page, ".st-key-insp-layer", 80)  # the layer row, the convolution's formula and its feature maps
         save(page, "inspect_cnn")
         trained(page, url, example("transformer_reverse"), "inspect")
-        page.mouse.move(900, 500)
-        page.mouse.wheel(0, 900)
-        page.wait_for_timeout(1500)
+        page.locator(".st-key-insp-layer button", has_text="3 TransformerBlock").click()  # the last block: mirror positions
+        page.wait_for_selector(".st-key-att-3-0 .js-plotly-plot", timeout=60_000)
+        page.wait_for_selector(IDLE, timeout=60_000)
+        scroll_to(page, ".st-key-att-3-0", 320)  # the formula above the attention heatmaps
         save(page, "inspect_attention")
         browser.close()
 

@@ -155,7 +155,33 @@ def _train_then_inspect(page, app_url: str, spec: dict) -> None:
     _go(page, "Inspect")
 
 
-def test_trained_cnn_shows_feature_maps_and_kernels(page, app_url):
+COVERED_JS = """(el) => {  // is any part of the element hidden under another element?
+  const r = el.getBoundingClientRect();
+  for (const fx of [0.1, 0.5, 0.9]) for (const fy of [0.25, 0.75]) {
+    const hit = document.elementFromPoint(r.left + fx * r.width, r.top + fy * r.height);
+    if (hit && !el.contains(hit) && !hit.contains(el)) return true;
+  }
+  return false;
+}"""
+TITLE_CUT_JS = """(chart) => {  // is the figure's title wider than the figure, i.e. cut at an edge?
+  const box = chart.getBoundingClientRect(), title = chart.querySelector('.gtitle').getBoundingClientRect();
+  return title.left < box.left - 1 || title.right > box.right + 1;
+}"""
+TICK_OVERLAPS_JS = """(chart) => {  // pairs of tick labels on one axis row (x) or column (y) that overlap
+  let bad = 0;
+  for (const [sel, along, across] of [['g.xtick text', 'x', 'y'], ['g.ytick text', 'y', 'x']]) {
+    const boxes = Array.from(chart.querySelectorAll(sel)).map(e => e.getBoundingClientRect()).filter(b => b.width > 0);
+    const lo = along === 'x' ? 'left' : 'top', hi = along === 'x' ? 'right' : 'bottom', at = across === 'y' ? 'top' : 'left';
+    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+      const a = boxes[i], b = boxes[j];
+      if (Math.abs(a[at] - b[at]) < 2 && a[lo] < b[hi] - 0.5 && b[lo] < a[hi] - 0.5) bad++;
+    }
+  }
+  return bad;
+}"""
+
+
+def test_trained_cnn_shows_feature_maps_kernels_and_reads_a_drawing(page, app_url):
     spec = load_example("cnn_digits")
     spec["training"]["epochs"] = 3
     _train_then_inspect(page, app_url, spec)
@@ -165,40 +191,72 @@ def test_trained_cnn_shows_feature_maps_and_kernels(page, app_url):
     page.wait_for_selector(".st-key-fm-0 .js-plotly-plot", timeout=30_000)
     text = maps.inner_text()
     assert "feature maps" in text and "channel 0" in text and "channel 9" in text
-    heatmaps = page.locator(".st-key-fm-0 .js-plotly-plot g.hm, .st-key-fm-0 .js-plotly-plot image")
-    assert heatmaps.count() >= 10, "one heatmap per channel"
+    assert page.locator(".st-key-fm-0 .js-plotly-plot g.hm image").count() == 1, "the maps are one mosaic image"
     assert "kernel 0" in page.locator(".st-key-k-0").inner_text()
+    expect(page.locator(".stKatex, .katex").first).to_be_visible()  # the convolution formula is drawn by KaTeX
     # draw a digit on the canvas: it is resized like the dataset and classified
     page.get_by_role("radio", name="Draw").click()
     wait_idle(page)
     canvas = page.locator("canvas.upper-canvas")
     canvas.wait_for(timeout=30_000)
+    canvas.hover()  # the canvas shows its toolbar on hover, above itself: it must not cover the caption
+    page.wait_for_timeout(300)
+    caption = page.get_by_text("Draw with the mouse").first
+    assert not caption.evaluate(COVERED_JS), "the canvas toolbar covers the caption"
     box = canvas.bounding_box()
-    x, y = box["x"] + box["width"] / 2, box["y"] + 60  # below the canvas's floating toolbar
+    x, y = box["x"] + box["width"] / 2, box["y"] + 40
     page.mouse.move(x, y)
     page.mouse.down()
     for k in range(20):
-        page.mouse.move(x + (k % 2), y + 6 * k, steps=3)
+        page.mouse.move(x + (k % 2), y + 7 * k, steps=3)
     page.mouse.up()
     page.wait_for_selector("text=Prediction:", timeout=30_000)
     wait_idle(page)
     assert not page.get_by_test_id("stException").count()
 
 
-def test_trained_transformer_shows_attention_with_token_labels(page, app_url):
+def _attention_chart_reads_well(page) -> None:
+    chart = page.locator(".st-key-att-2-0 .js-plotly-plot")
+    chart.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)  # Plotly relayouts after a resize
+    assert not chart.evaluate(TITLE_CUT_JS), chart.locator(".gtitle").inner_text()
+    assert chart.evaluate(TICK_OVERLAPS_JS) == 0
+
+
+def test_trained_transformer_attention_reads_well_on_a_projector_in_both_languages(page, app_url):
     spec = load_example("transformer_reverse")
     spec["training"]["epochs"] = 3
+    page.set_viewport_size({"width": 1400, "height": 900})
     _train_then_inspect(page, app_url, spec)
-    first = page.locator(".st-key-att-2")
+    first = page.locator(".st-key-att-2-0")
     first.scroll_into_view_if_needed()
-    page.wait_for_selector(".st-key-att-2 .js-plotly-plot", timeout=30_000)
+    page.wait_for_selector(".st-key-att-2-0 .js-plotly-plot", timeout=30_000)
     text = first.inner_text()
     for label in ("head 1", "head 4", "mean over heads", "query", "key"):
         assert label in text
     # the axes carry the sample's tokens, shown beside the model's output
-    expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
-    ticks = page.locator(".st-key-att-2 .js-plotly-plot g.xtick text").evaluate_all("els => els.map(e => e.textContent)")
+    expect(page.get_by_test_id("stTable").first).to_be_visible()
+    ticks = page.locator(".st-key-att-2-0 .js-plotly-plot g.xtick text").evaluate_all("els => els.map(e => e.textContent)")
     assert ticks and all(t.isdigit() for t in ticks), ticks
+    _attention_chart_reads_well(page)
+    page.set_viewport_size({"width": 1024, "height": 768})
+    _attention_chart_reads_well(page)
+    page.get_by_test_id("stSidebar").get_by_role("radio", name="中文").click()
+    wait_idle(page)
+    expect(page.get_by_role("tab", name="模型内部")).to_be_visible()
+    page.wait_for_selector(".st-key-att-2-0 .js-plotly-plot", timeout=30_000)
+    assert "第 1 个头" in page.locator(".st-key-att-2-0").inner_text()
+    _attention_chart_reads_well(page)
+
+
+def test_only_the_open_tab_is_drawn(page, app_url):
+    _open(page, f"{app_url}/inspect?spec={encode_link(load_example('mlp_spiral'))}")
+    expect(page.locator(".st-key-boundary .js-plotly-plot")).to_be_visible(timeout=30_000)
+    page.get_by_role("tab", name="Evaluation").click()
+    expect(page.locator(".st-key-confusion .js-plotly-plot")).to_be_visible(timeout=30_000)
+    wait_idle(page)
+    assert page.locator(".st-key-boundary").count() == 0, "the Look inside figures should not be drawn"
+    assert page.locator(".st-key-grad-norms, .st-key-w-hist").count() == 0, "nor the Training dynamics ones"
 
 
 def test_two_sessions_never_share_a_model_or_a_job(browser, app_url):

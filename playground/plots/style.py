@@ -4,6 +4,10 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 FONT_SIZE = 15
+# Latin fonts first; the CJK fonts after them draw Chinese titles and labels (Noto on Linux and the projector
+# laptop's Chromium, Microsoft YaHei on Windows, PingFang on macOS)
+FONT_FAMILY = ("Inter, Segoe UI, Helvetica, Arial, Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, "
+               "PingFang SC, Hiragino Sans GB, sans-serif")
 FAMILY_COLORS = {
     "dense": "#2563eb", "convolution": "#ea580c", "pooling": "#f59e0b", "normalization": "#0d9488",
     "recurrent": "#7c3aed", "attention": "#db2777", "activation": "#16a34a", "utility": "#64748b",
@@ -23,7 +27,7 @@ def layout(title: str | None = None, height: int = 360, **kwargs) -> dict:
         "title": {"text": title, "x": 0.0, "xanchor": "left", "font": {"size": FONT_SIZE + 3}} if title else None,
         "height": height,
         "margin": {"l": 60, "r": 20, "t": 50 if title else 20, "b": 55},
-        "font": {"size": FONT_SIZE, "family": "Inter, Segoe UI, Helvetica, Arial, sans-serif"},
+        "font": {"size": FONT_SIZE, "family": FONT_FAMILY},
         "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1.0},
         **kwargs,
     }

@@ -9,7 +9,7 @@ import streamlit as st
 import torch
 
 from playground import inspection
-from playground.plots import inspect as figs
+from playground.plots import dense as figs
 from playground.plots import training as charts
 from playground.analysis import Analysis
 from playground.training import JobLimitReached, Snapshot, TrainingJob, active_jobs
