@@ -28,7 +28,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 import torch  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from playground.spec import analyze, encode_link  # noqa: E402
+from playground.analysis import analyze  # noqa: E402
+from playground.spec import encode_link, from_data  # noqa: E402
 from playground.training import train  # noqa: E402
 from server import CHROMIUM, CHROMIUM_ARGS, IDLE, serve_app  # noqa: E402
 
@@ -79,7 +80,7 @@ def first_loss_point(browser, url: str) -> list[float]:
     times = []
     for _ in range(3):
         page = browser.new_page(viewport={"width": 1500, "height": 1000})
-        page.goto(f"{url}/train?spec={encode_link(spec)}")
+        page.goto(f"{url}/train?spec={encode_link(from_data(spec))}")
         page.wait_for_selector(IDLE, timeout=60_000)
         page.wait_for_timeout(500)
         t0 = time.perf_counter()
@@ -99,7 +100,7 @@ def button_responses(browser, url: str, rounds: int = 3) -> dict[str, list[float
     spec = example("cnn_digits")
     spec["training"]["epochs"] = 200
     page = browser.new_page(viewport={"width": 1500, "height": 1000})
-    page.goto(f"{url}/train?spec={encode_link(spec)}")
+    page.goto(f"{url}/train?spec={encode_link(from_data(spec))}")
     page.wait_for_selector(IDLE, timeout=60_000)
     times: dict[str, list[float]] = {}
 
@@ -132,11 +133,11 @@ def live_vs_headless(browser, url: str, pid: int) -> tuple[list[float], float, f
     and the RSS peaks of the server with its workers, and of the server alone."""
     spec = example("cnn_digits")
     spec["training"]["epochs"] = 12
-    headless = max(list(train(analyze(spec).raise_if_invalid()))[-1].samples_per_second for _ in range(3))
+    headless = max(list(train(analyze(from_data(spec)).raise_if_invalid()))[-1].samples_per_second for _ in range(3))
     live, peak, server_peak = [], 0.0, 0.0
     for _ in range(3):
         page = browser.new_page(viewport={"width": 1500, "height": 1000})
-        page.goto(f"{url}/train?spec={encode_link(spec)}")
+        page.goto(f"{url}/train?spec={encode_link(from_data(spec))}")
         page.wait_for_selector(IDLE, timeout=60_000)
         done = threading.Event()
         peaks = []
@@ -166,7 +167,7 @@ def browser_cost(browser, url: str, window: float = 10.0) -> tuple[float, float]
     spec = example("cnn_digits")
     spec["training"]["epochs"] = 1000  # longer than the measurement
     page = browser.new_page(viewport={"width": 1500, "height": 1000})
-    page.goto(f"{url}/train?spec={encode_link(spec)}")
+    page.goto(f"{url}/train?spec={encode_link(from_data(spec))}")
     page.wait_for_selector(IDLE, timeout=60_000)
     page.get_by_role("button", name="Start").click()
     page.wait_for_function(LOSS_POINTS_JS, timeout=60_000, polling=100)
@@ -196,7 +197,7 @@ def build_edit_ms() -> list[float]:
     layers += [{"type": "Linear", "out_features": 16}, {"type": "Linear", "out_features": 2}]
     spec = {"name": "30 layers", "dataset": {"name": "spiral"}, "layers": layers}
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.query_params["spec"] = encode_link(spec)
+    at.query_params["spec"] = encode_link(from_data(spec))
     at.run()
     times = []
     for value in range(33, 41):
@@ -204,7 +205,7 @@ def build_edit_ms() -> list[float]:
         t0 = time.perf_counter()
         widget.set_value(value).run()
         times.append((time.perf_counter() - t0) * 1000)
-        assert at.session_state["spec"]["layers"][0]["out_features"] == value
+        assert at.session_state["spec"].layers[0].out_features == value
     return times
 
 

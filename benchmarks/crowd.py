@@ -32,7 +32,8 @@ import torch  # noqa: E402
 from wsclient import Crowd  # noqa: E402
 
 import core  # noqa: E402  (it takes benchmarks/ off the path again: import it last)
-from playground.spec import analyze, encode_link  # noqa: E402
+from playground.analysis import analyze  # noqa: E402
+from playground.spec import encode_link, from_data  # noqa: E402
 from server import serve_app  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -87,7 +88,7 @@ def worst_gap(stamps: list[float], t0: float, t1: float) -> float:
 def bare_loop(spec: dict) -> float:
     """Samples per wall second of a minimal single-thread PyTorch loop on the same model and data."""
     torch.set_num_threads(1)
-    return core.bare_run(analyze(spec).raise_if_invalid(), epochs=3, clock=time.perf_counter)
+    return core.bare_run(analyze(from_data(spec)).raise_if_invalid(), epochs=3, clock=time.perf_counter)
 
 
 def sample_rss(pid: int, stop: threading.Event, peak: list[float]) -> None:
@@ -101,7 +102,7 @@ def measure(n: int, warm_up: float, window: float) -> dict:
     bare = bare_loop(spec)
     batch = spec["training"]["batch_size"]
     with serve_app(ROOT / ".bench-streamlit.log") as (url, pid):
-        crowd = Crowd(url, "train", f"spec={encode_link(spec)}", n)
+        crowd = Crowd(url, "train", f"spec={encode_link(from_data(spec))}", n)
         crowd.open()
         clicked = time.perf_counter()
         crowd.click("Start")

@@ -2,6 +2,7 @@
 import time
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from apptest import app, no_exception, shown
 from conftest import load_example
@@ -36,9 +37,7 @@ def test_train_page_trains_and_polls():
 def test_train_page_in_chinese():
     spec = load_example("cnn_digits")
     spec["training"]["epochs"] = 1
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.query_params["spec"], at.query_params["lang"] = encode_link(spec), "zh"
-    at.run()
+    at = app(spec, lang="zh")
     at.switch_page("pages/train.py").run()
     assert [b.label for b in at.button if b.key and b.key.startswith("btn-")][:6] == ["开始", "暂停", "继续", "单步", "停止", "重置"]
     at.button(key="btn-start").click().run()

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from conftest import ROOT
-from playground.spec import encode_link
+from apptest import spec_link as encode_link
 from server import serve_app
 
 sys.path.insert(0, str(ROOT / "benchmarks"))

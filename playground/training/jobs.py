@@ -7,7 +7,6 @@ and what a page draws stays bounded: batch losses are thinned as they arrive (Lo
 from __future__ import annotations
 
 import itertools
-import json
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -15,10 +14,10 @@ from typing import Callable
 
 import torch
 
-from playground.datasets import Dataset
+from playground.datasets import UPLOAD, Dataset
 from playground.i18n import Msg
 from playground.model import build_model
-from playground.spec import UPLOAD, Analysis
+from playground.analysis import Analysis
 from playground.training import protocol as p
 from playground.training.pool import Pool, default_pool
 from playground.training.trainer import EpochRecord, steps_per_epoch
@@ -112,7 +111,8 @@ class _Record:
     worker_status: str = "idle"  # as the worker last reported it: a pause is confirmed when it says "paused"
     losses: LossSeries = field(default_factory=LossSeries)
     epochs: list[EpochRecord] = field(default_factory=list)
-    lr_changes: list[tuple[int, float]] = field(default_factory=list)
+    lr_changes: list[tuple[int, float]] = field(default_factory=list)  # at the page's step, until the worker says where
+    lr_placed: int = 0  # how many of them the worker has placed
     version: int = 0  # increases with every change
 
     def fold(self, report: p.Progress) -> None:
@@ -124,6 +124,10 @@ class _Record:
         self.elapsed = report.get("elapsed", self.elapsed)
         self.lr = report.get("lr", self.lr)
         self.worker_status = report.get("status", self.worker_status)
+        for step in report.get("lr_steps", []):
+            if self.lr_placed < len(self.lr_changes):
+                self.lr_changes[self.lr_placed] = (step, self.lr_changes[self.lr_placed][1])
+                self.lr_placed += 1
 
 
 class TrainingJob:
@@ -137,13 +141,13 @@ class TrainingJob:
         self.analysis = analysis
         data = dataset or analysis.dataset
         self._upload = data if data.name == UPLOAD else None  # built-in data is rebuilt from the spec
-        self.batch_size = min(analysis.training["batch_size"], data.n_train)
-        self.total_epochs = analysis.training["epochs"]
+        self.batch_size = min(analysis.training.batch_size, data.n_train)
+        self.total_epochs = analysis.training.epochs
         self.steps_per_epoch = steps_per_epoch(data.n_train, self.batch_size)
         self._pool = pool or default_pool()
         self._cond = threading.Condition()
-        self._r = _Record(lr=analysis.optimizer["lr"])
-        self._wanted = p.Start(spec=json.dumps(analysis.spec), dataset=None, paused=False, steps=0, lr=None)
+        self._r = _Record(lr=analysis.optimizer.lr)
+        self._wanted = p.Start(spec=analysis.spec.to_json(indent=None), dataset=None, paused=False, steps=0, lr=None)
         self._weights: tuple[int, bytes] | None = None  # (step, safetensors bytes): the final or latest copy
         self._answered = 0  # the last request for weights the worker answered
 
@@ -214,7 +218,7 @@ class TrainingJob:
             place = self._pool.place(self) if r.status == "queued" else None
             return Snapshot(self.id, r.status, r.message, r.warning, place, r.epoch, self.total_epochs, r.step, self.steps_per_epoch,
                             self.batch_size, r.elapsed, r.losses.stride, tuple(r.losses.steps), tuple(r.losses.values),
-                            tuple(r.epochs), r.lr, self.analysis.optimizer["lr"], tuple(r.lr_changes), r.version)
+                            tuple(r.epochs), r.lr, self.analysis.optimizer.lr, tuple(r.lr_changes), r.version)
 
     @property
     def running(self) -> bool:

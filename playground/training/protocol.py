@@ -1,7 +1,7 @@
 """What crosses between the server and a worker process: plain data, tensors and safetensors bytes.
 
-Nothing a user wrote travels as a Python object of theirs: the spec goes as its JSON text and is parsed
-and checked again in the worker, an uploaded dataset as its tensors and plain fields, weights come back
+Nothing a user wrote travels as a Python object of theirs: the spec goes as its JSON text and passes the
+typed door (`playground.spec.from_data`) and the analysis again in the worker, an uploaded dataset as its tensors and plain fields, weights come back
 as safetensors bytes, and messages as catalog keys with their values.
 
 Server → worker: ("start", job_id, Start), ("pause" | "resume" | "step" | "stop", job_id),
@@ -38,6 +38,7 @@ class Progress(TypedDict, total=False):
     records: list[dict[str, Any]]  # epoch records since the last report
     elapsed: float  # wall seconds while not paused
     lr: float
+    lr_steps: list[int]  # where learning-rate changes took effect since the last report
     message: dict[str, Any] | None  # on "ended": what the page says (msg_payload)
     warning: dict[str, Any] | None  # on "ended": the run did not learn
     weights: bytes | None  # on "ended": the final weights

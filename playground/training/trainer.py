@@ -19,7 +19,7 @@ from playground.i18n import Msg, msg
 from playground.losses import compute_loss, make_loss, predict_classes
 from playground.model import build_model
 from playground.optimizers import lr_factor, make_optimizer
-from playground.spec import Analysis
+from playground.analysis import Analysis
 
 EXPLODED = 1e6  # a finite loss this far above where it started is divergence too
 
@@ -70,16 +70,16 @@ class Trainer:
         analysis.raise_if_invalid()
         self.analysis = analysis
         self.data = dataset or analysis.dataset
-        t = analysis.training
+        t = analysis.training.args()
         self.settings = dict(t)  # a copy: train(epochs=...) overrides epochs here without touching the analysis
         self.epochs = t["epochs"]
         self.batch_size = min(t["batch_size"], self.data.n_train)
         self.model = build_model(analysis)
-        self.loss_type = analysis.loss["type"]
-        self.criterion = make_loss(self.loss_type, {k: v for k, v in analysis.loss.items() if k != "type"}, self.data.task)
-        opt_args = {k: v for k, v in analysis.optimizer.items() if k != "type"}
+        self.loss_type = analysis.loss.type
+        self.criterion = make_loss(self.loss_type, analysis.loss.args())
+        opt_args = analysis.optimizer.args()
         self.base_lr = opt_args["lr"]
-        self.optimizer = make_optimizer(analysis.optimizer["type"], opt_args, self.model.parameters())
+        self.optimizer = make_optimizer(analysis.optimizer.type, opt_args, self.model.parameters())
         self.generator = torch.Generator().manual_seed(t["seed"])  # shuffling
         self._rng_state = torch.Generator().manual_seed(t["seed"]).get_state()  # dropout, swapped in per step
         self.classification = self.data.task in CLASSIFICATION_TASKS
@@ -92,8 +92,8 @@ class Trainer:
         self._epoch_preds: list[torch.Tensor] = []  # this epoch's predicted classes, batch by batch
         self._epoch_count = 0
         # Labelled with the spec's layer types ("3 MultiheadAttention"), as the Inspect page names layers
-        self._layer_params = [(f"{i} {info.type}", list(m.parameters()))
-                              for i, (m, info) in enumerate(zip(self.model, analysis.layers)) if any(True for _ in m.parameters())]
+        self._layer_params = [(info.label, list(m.parameters())) for m, info in zip(self.model, analysis.layers)
+                              if any(True for _ in m.parameters())]
         self.last_grad_norms: dict[str, float] = {}
         self.model.train()
 
@@ -232,7 +232,7 @@ def train(analysis: Analysis, epochs: int | None = None, max_seconds: float | No
     trainer = Trainer(analysis, dataset)
     if epochs is not None:
         trainer.epochs = trainer.settings["epochs"] = epochs  # the cosine schedule spans the epochs actually run
-    budget = max_seconds if max_seconds is not None else analysis.training["max_seconds"]
+    budget = max_seconds if max_seconds is not None else analysis.training.max_seconds
     start = time.perf_counter()
     while not trainer.done:
         _, record = trainer.train_step()

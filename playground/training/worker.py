@@ -16,7 +16,8 @@ from multiprocessing.connection import Connection
 import torch
 
 from playground.i18n import Msg, msg
-from playground.spec import analyze
+from playground.analysis import analyze
+from playground.spec import from_data
 from playground.training import protocol as p
 from playground.training.trainer import Diverged, EpochRecord, Trainer
 from playground.training.verdict import verdict
@@ -32,13 +33,14 @@ class Run:
 
     def __init__(self, trainer: Trainer, start: p.Start):
         self.trainer = trainer
-        self.max_seconds = trainer.analysis.training["max_seconds"]
+        self.max_seconds = trainer.analysis.training.max_seconds
         self.paused = start["paused"]
         self.steps_wanted = start["steps"]
         self.pending_lr = start["lr"]
         self.records: list[EpochRecord] = []
         self.new_losses: list[float] = []
         self.new_records: list[EpochRecord] = []
+        self.new_lr_steps: list[int] = []  # the steps at which the page's learning-rate changes took effect
         self.elapsed = 0.0  # wall time while not paused, up to `since`
         self.since = None if self.paused else time.perf_counter()
         self.train_seconds = 0.0  # time spent in this run's own steps: the budget counts this
@@ -123,7 +125,7 @@ class Worker:
     def _start(self, job_id: str, start: p.Start) -> None:
         dataset = p.dataset_from_payload(start["dataset"]) if start["dataset"] else None
         try:
-            trainer = Trainer(analyze(json.loads(start["spec"]), dataset), dataset)
+            trainer = Trainer(analyze(from_data(json.loads(start["spec"])), dataset), dataset)
         except Exception as e:  # checked on the server already; anything left is reported, not raised
             self.conn.send(("ended", job_id, {"status": "failed", "message": p.msg_payload(_failure(e)), "losses": [], "records": []}))
             return
@@ -151,6 +153,7 @@ class Worker:
         if run.pending_lr is not None:
             t.set_base_lr(run.pending_lr)
             run.pending_lr = None
+            run.new_lr_steps.append(t.step)
         began = time.perf_counter()
         try:
             loss, record = t.train_step()
@@ -183,8 +186,9 @@ class Worker:
     # -- reporting
     def _progress(self, run: Run, status: str) -> p.Progress:
         out = p.Progress(status=status, step=run.trainer.step, epoch=run.trainer.epoch, losses=run.new_losses,
-                         records=[p.record_payload(r) for r in run.new_records], elapsed=run.wall(), lr=run.trainer.current_lr())
-        run.new_losses, run.new_records = [], []
+                         records=[p.record_payload(r) for r in run.new_records], elapsed=run.wall(), lr=run.trainer.current_lr(),
+                         lr_steps=run.new_lr_steps)
+        run.new_losses, run.new_records, run.new_lr_steps = [], [], []
         return out
 
     def _report(self, job_id: str) -> None:
@@ -221,7 +225,7 @@ WARM_UP = {"dataset": {"name": "digits"}, "layers": [{"type": "Conv2d", "out_cha
 def main(conn: Connection) -> None:
     """The worker process's entry point."""
     torch.set_num_threads(1)
-    analyze(WARM_UP)  # at full priority: the first Start should not wait for it
+    analyze(from_data(WARM_UP))  # at full priority: the first Start should not wait for it
     try:
         os.nice(NICENESS)
     except (AttributeError, OSError):

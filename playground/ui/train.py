@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from playground import i18n, inspection
-from playground.i18n import t
+from playground.i18n import msg, t
 from playground.plots import inspect as figs
 from playground.plots import training as charts
 from playground.analysis import Analysis
@@ -73,7 +73,7 @@ def _stop() -> None:
 
 def _reset() -> None:
     state.set_job(TrainingJob(state.analysis()))
-    state.notify(t("train.notice.reset"), "info")
+    state.notify(msg("train.notice.reset"), "info")
 
 
 def _set_lr(key: str) -> None:
