@@ -43,6 +43,18 @@ function draw(box) {
   }
 }
 
+// Plotly writes a zoom into the layout it drew; a whole new figure (sent when, say, the batch losses are
+// thinned) would drop it, uirevision or not, so the zoomed ranges move over to the new layout.
+function keepZoom(previous, next, uirevision) {
+  if (!previous || previous.uirevision !== uirevision) return;
+  for (const axis of ["xaxis", "yaxis"]) {
+    const before = previous[axis];
+    if (before && before.autorange === false && Array.isArray(before.range)) {
+      next[axis] = { ...(next[axis] || {}), range: before.range.slice(), autorange: false };
+    }
+  }
+}
+
 function extend(figure, parts) {
   for (const [i, part] of Object.entries(parts)) {
     const trace = figure.data[Number(i)];
@@ -62,6 +74,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
   const parts = data.extend || {};
   if (data.figure) {
     state.figure = typeof data.figure === "string" ? JSON.parse(data.figure) : data.figure;
+    keepZoom(box.layout, state.figure.layout, data.uirevision); // box.layout: the layout Plotly drew last
   } else if (!state.figure || !extend(state.figure, parts)) {
     state.figure = null;
     setTriggerValue("resync", true);
