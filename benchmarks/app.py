@@ -36,7 +36,7 @@ from server import CHROMIUM, CHROMIUM_ARGS, IDLE, serve_app  # noqa: E402
 torch.set_num_threads(1)
 EXAMPLES = ROOT / "playground" / "examples"
 LOSS_POINTS_JS = """() => {
-  const paths = document.querySelectorAll('.st-key-chart-loss g.scatterlayer g.trace path.js-line');
+  const paths = document.querySelectorAll('.pg-live-chart[data-chart=loss] g.scatterlayer g.trace path.js-line');
   for (const p of paths) { const d = p.getAttribute('d'); if (d && d.length > 3) return true; }
   return false;
 }"""

@@ -55,7 +55,7 @@ def _batches_done(page) -> int:
     return int(m.group(1)) * int(m.group(3)) + int(m.group(2))
 
 
-LOSS_PLOT = ".st-key-chart-loss .js-plotly-plot"
+LOSS_PLOT = ".pg-live-chart[data-chart=loss]"
 
 
 def _loss_points(page) -> int:
@@ -143,7 +143,7 @@ def test_a_reload_mid_run_finds_the_run_still_growing_and_a_copied_link_does_not
     _open(page, f"{app_url}/train?spec={encode_link(_train_spec())}")
     page.get_by_role("button", name="Start").click()
     _wait_for_loss_points(page, 10)
-    page.wait_for_url(re.compile(r"[?&]run="), timeout=10_000)
+    page.wait_for_function("() => /[?&]run=/.test(location.search)", timeout=20_000)
     batches = _batches_done(page)
     page.reload()
     wait_idle(page)

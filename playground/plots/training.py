@@ -25,12 +25,17 @@ def _figure(traces: list[dict], title: str, height: int, xaxis: dict, yaxis: dic
                                              plot_bgcolor="#ffffff", paper_bgcolor="#ffffff", **extra)}
 
 
+def _short(values) -> list[float]:
+    """Five significant digits: what a chart can show, in half the bytes of a full float."""
+    return [float(f"{v:.5g}") for v in values]
+
+
 def loss_traces(snap) -> Traces:
     """Batch losses (x in epochs, thinned as they came), then per-epoch train and test loss."""
     per = max(1, snap.steps_per_epoch)
     epochs = [r.epoch for r in snap.epochs]
-    return [([s / per for s in snap.loss_steps], list(snap.loss_values)),
-            (epochs, [r.train_loss for r in snap.epochs]), (list(epochs), [r.test_loss for r in snap.epochs])]
+    return [(_short(s / per for s in snap.loss_steps), _short(snap.loss_values)),
+            (epochs, _short(r.train_loss for r in snap.epochs)), (list(epochs), _short(r.test_loss for r in snap.epochs))]
 
 
 def loss_figure(snap, log_y: bool = False, height: int = 360) -> dict[str, Any]:
@@ -65,7 +70,7 @@ def empty_loss_figure(log_y: bool = False, height: int = 360, traces: list[dict]
 
 def accuracy_traces(snap) -> Traces:
     epochs = [r.epoch for r in snap.epochs]
-    return [(epochs, [100 * (r.train_accuracy or 0) for r in snap.epochs]), (list(epochs), [100 * (r.test_accuracy or 0) for r in snap.epochs])]
+    return [(epochs, _short(100 * (r.train_accuracy or 0) for r in snap.epochs)), (list(epochs), _short(100 * (r.test_accuracy or 0) for r in snap.epochs))]
 
 
 def accuracy_figure(snap, height: int = 300) -> dict[str, Any]:

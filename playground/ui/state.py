@@ -217,7 +217,12 @@ def browser_key() -> str | None:
 
 
 def set_browser_key(key: str) -> None:
+    """The key the Train page's component reported; a run started before it came is bound to it now."""
     st.session_state[BROWSER_KEY] = key
+    slot = _session_slot()
+    if slot.job is not None and not slot.reattachable and browser_key() is not None:
+        default_runs().add(slot.job, key)
+        slot.reattachable = True
 
 
 def job_slot() -> JobSlot:

@@ -6,7 +6,9 @@ trains at once) and redraws; the charts grow in place, by their new points only.
 """
 from __future__ import annotations
 
+import html
 import time
+from typing import Any
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -19,7 +21,8 @@ from playground.analysis import Analysis
 from playground.training import Snapshot, TrainingJob, default_pool
 from playground.ui import state
 from playground.ui.components.browser_key import browser_key
-from playground.ui.components.live_chart import forget_sent, live_chart
+from playground.ui.components.live_chart import Chart, forget_sent, live_charts
+from playground.ui.widgets import PRESENT_SCALE
 
 POLL_SECONDS = 0.5
 SECONDS_PER_RUN = 0.025  # the poll stretches with the runs training on the server: 0.75 s for a class of 30
@@ -89,7 +92,7 @@ def controls(a: Analysis) -> None:
     status = snap.status if snap else "idle"
     ended = bool(snap and snap.status in ("finished", "stopped", "diverged", "failed"))
     active = status in ("queued", "running", "paused")
-    cols = st.columns([1, 1, 1, 1, 1, 1, 2.2], vertical_alignment="bottom")
+    cols = st.columns([1.25, 1, 1, 1, 1, 1, 2.2], vertical_alignment="bottom")  # Start becomes Restart, 重新开始
     cols[0].button(t("train.buttons.restart" if ended else "train.buttons.start"), key="btn-start", type="primary",
                    icon=":material/play_arrow:", on_click=_start, width="stretch", disabled=active, help=t("train.buttons.start_help"))
     cols[1].button(t("train.buttons.pause"), key="btn-pause", icon=":material/pause:", on_click=_pause, width="stretch",
@@ -139,21 +142,37 @@ def _progress(snap: Snapshot) -> None:
     st.progress(snap.progress, text=text)
 
 
+METRICS_CSS = """<style>
+  .pg-metrics {display: grid; grid-template-columns: repeat(5, minmax(0, 1fr)); gap: 1rem; margin: 0.2rem 0 0.6rem 0;}
+  .pg-metric-label {font-size: 0.875rem; color: #31333f;}
+  .pg-metric-value {font-size: 1.75em; line-height: 1.3;}
+  .pg-metric-delta {display: inline-block; font-size: 0.8rem; padding: 0 0.4rem; border-radius: 0.5rem;}
+  .pg-metric-delta.good {color: #177233; background: #dcfce7;} .pg-metric-delta.bad {color: #b91c1c; background: #fee2e2;}
+</style>"""
+
+
+def _metric(label: str, value: str, delta: str | None = None, good: bool = True) -> str:
+    arrow = ("↑" if delta and not delta.startswith("-") else "↓") if delta else ""
+    badge = f"<div class='pg-metric-delta {'good' if good else 'bad'}'>{arrow} {html.escape(delta)}</div>" if delta else ""
+    return f"<div><div class='pg-metric-label'>{html.escape(label)}</div><div class='pg-metric-value'>{html.escape(value)}</div>{badge}</div>"
+
+
 def _metrics(snap: Snapshot) -> None:
+    """The last epoch's numbers, as one element (cheaper to refresh than five): epoch, losses, accuracy, time."""
     if not snap.epochs:
         return
     last = snap.epochs[-1]
     prev = snap.epochs[-2] if len(snap.epochs) > 1 else None
-    cols = iter(st.columns(5))  # filled left to right: a regression has no accuracy, and leaves no gap for it
-    next(cols).metric(t("train.metrics.epoch"), f"{last.epoch}/{snap.total_epochs}")
-    next(cols).metric(t("train.metrics.train_loss"), f"{last.train_loss:.4f}",
-                      delta=f"{last.train_loss - prev.train_loss:+.4f}" if prev else None, delta_color="inverse")
-    next(cols).metric(t("train.metrics.test_loss"), f"{last.test_loss:.4f}",
-                      delta=f"{last.test_loss - prev.test_loss:+.4f}" if prev else None, delta_color="inverse")
+    cells = [_metric(t("train.metrics.epoch"), f"{last.epoch}/{snap.total_epochs}")]
+    for key, now, before in (("train_loss", last.train_loss, prev and prev.train_loss), ("test_loss", last.test_loss, prev and prev.test_loss)):
+        delta = f"{now - before:+.4f}" if prev else None
+        cells.append(_metric(t(f"train.metrics.{key}"), f"{now:.4f}", delta, good=prev is None or now <= before))
     if last.test_accuracy is not None:
-        delta = t("train.metrics.points", delta=f"{100 * (last.test_accuracy - prev.test_accuracy):+.1f}") if prev else None
-        next(cols).metric(t("train.metrics.test_accuracy"), f"{last.test_accuracy:.1%}", delta=delta)
-    next(cols).metric(t("train.metrics.time"), t("train.metrics.seconds", seconds=f"{last.seconds:.1f}"))
+        change = 100 * (last.test_accuracy - prev.test_accuracy) if prev else 0.0
+        delta = t("train.metrics.points", delta=f"{change:+.1f}") if prev else None
+        cells.append(_metric(t("train.metrics.test_accuracy"), f"{last.test_accuracy:.1%}", delta, good=change >= 0))
+    cells.append(_metric(t("train.metrics.time"), t("train.metrics.seconds", seconds=f"{last.seconds:.1f}")))
+    st.markdown(f"<div class='pg-metrics'>{''.join(cells)}</div>", unsafe_allow_html=True)
 
 
 # ---------------------------------------------------------------- the live panel
@@ -180,13 +199,18 @@ def live_panel(a: Analysis) -> None:
     """One polling fragment: status, numbers and charts, while a run waits or trains.
 
     One, because Streamlit interrupts a fragment run when another fragment's timer fires: on a busy server
-    two timers per page keep cutting each other short. Its content is cheap to resend: the charts send their
-    new points only. A change of status reruns the page once, so the buttons and the polling follow it.
+    two timers per page keep cutting each other short. And few elements in it: each one a refresh sends
+    costs the server a wake-up of its event loop, so the numbers are one element and the charts another
+    (they send their new points only). A change of status reruns the page once, so the buttons and the
+    polling follow it.
     """
     forget_sent()
     job = state.job_slot().job
     shown = job.snapshot().status if job is not None else "idle"
     every = _poll_seconds() if shown in ("queued", "running") else None
+    charted = job.analysis if job is not None else a  # a run of an earlier version of the model: its own model and data
+    st.html(METRICS_CSS)  # styles only: Streamlit applies them without a visible element
+    log_y, show_test = st.session_state.get("loss-log", False), _has_map(charted) and st.session_state.get("show-test", False)
 
     @st.fragment(run_every=every)
     def live() -> None:
@@ -194,7 +218,7 @@ def live_panel(a: Analysis) -> None:
         job = state.job_slot().job
         if job is None:
             st.info(t("train.panel.reattaching" if state.job_slot().pending_run else "train.panel.press_start"))
-            _charts(a, None, None)
+            live_charts("charts", _chart_rows(charted, None, None, log_y, show_test))
             return
         snap = job.snapshot()
         if snap.status != shown:
@@ -202,58 +226,70 @@ def live_panel(a: Analysis) -> None:
         _banner(snap)
         _progress(snap)
         _metrics(snap)
-        _charts(job.analysis, job, snap)  # a run of an earlier version of the model: drawn with its own model and data
+        live_charts("charts", _chart_rows(charted, job, snap, log_y, show_test))
         _timed_poll(every, began)
 
     live()
+    _chart_options(charted, shown == "running")
     browser_key()
 
 
-def _charts(a: Analysis, job: TrainingJob | None, snap: Snapshot | None) -> None:
+def _chart_options(a: Analysis, running: bool) -> None:
+    """Under the charts and outside the polling fragment (a change redraws the page): log scale, the map's test points."""
+    cols = st.columns([1, 1, 3] if _has_map(a) else [1, 4], vertical_alignment="center")
+    cols[0].toggle(t("train.charts.log_toggle"), key="loss-log", help=t("train.charts.log_help"))
+    if _has_map(a):
+        cols[1].toggle(t("train.charts.show_test"), key="show-test", value=False)
+    if running:
+        cols[-1].caption(t("train.charts.live_caption"))
+
+
+def _chart_rows(a: Analysis, job: TrainingJob | None, snap: Snapshot | None, log_y: bool, show_test: bool) -> list[list[Chart]]:
     """The loss chart; beside it the decision map (2-D and 1-D inputs) or accuracy; below, what is left to show."""
-    ds = a.dataset
-    if _has_map(a):  # the main view for 2-D data (as in TensorFlow Playground): half the width
-        c1, c2 = st.columns([1, 1])
-    elif ds.is_classification:
-        c1, c2 = st.columns([3, 2])
-    else:
-        c1, c2 = st.container(), None
-    with c1:
-        log_y = st.toggle(t("train.charts.log_toggle"), key="loss-log", help=t("train.charts.log_help"))
-        _loss_chart(snap, log_y)
-    has_acc = bool(snap and snap.epochs and snap.epochs[-1].test_accuracy is not None)
-    beside = None
-    if c2 is not None and snap is not None:
-        with c2:
-            beside = _map_or_accuracy(a, job, snap, has_acc)
+    scale = PRESENT_SCALE if state.view().present else 1.0
+    loss = _loss_chart(snap, log_y, scale)
     if snap is None:
-        return
-    if snap.running:
-        st.caption(t("train.charts.live_caption"))
+        return [[loss]]
+    top, below = [loss], []
+    if _has_map(a):  # the main view for 2-D data (as in TensorFlow Playground): half the width
+        top.append(_map_chart(a, job, snap, show_test, scale))
+        if a.dataset.is_classification:
+            below.append(_accuracy_chart(snap, BELOW_HEIGHT, scale))
+    elif a.dataset.is_classification:
+        loss.width = 3
+        top.append(_accuracy_chart(snap, SIDE_HEIGHT, scale, width=2))
     # The learning-rate chart earns its place only when η changes (schedule, warm-up or a live change)
-    lr_moves = a.training.lr_schedule != "constant" or a.training.warmup_epochs > 0 or bool(snap.lr_changes)
-    below = [name for name, show in (("accuracy", has_acc and beside != "accuracy"), ("lr", lr_moves and bool(snap.epochs))) if show]
-    for col, name in zip(st.columns(len(below)) if below else [], below):
-        with col:
-            _small_chart(name, snap, BELOW_HEIGHT)
+    if (a.training.lr_schedule != "constant" or a.training.warmup_epochs > 0 or snap.lr_changes) and snap.epochs:
+        below.append(_lr_chart(snap, BELOW_HEIGHT, scale))
+    return [top, below] if below else [top]
 
 
-def _loss_chart(snap: Snapshot | None, log_y: bool) -> None:
+def _scaled(fig: dict[str, Any], scale: float) -> dict[str, Any]:
+    """Larger type in presentation mode, read from a projector's distance."""
+    font = fig["layout"].setdefault("font", {})
+    font["size"] = round(font.get("size", 15) * scale)
+    return fig
+
+
+def _loss_chart(snap: Snapshot | None, log_y: bool, scale: float) -> Chart:
+    height = round(LOSS_HEIGHT * scale)
     if snap is None:  # drawn empty now, so the browser has loaded Plotly before the first loss arrives
-        live_chart("chart-loss", lambda: charts.empty_loss_figure(log_y, LOSS_HEIGHT), [], ("empty", log_y, i18n.current()), LOSS_HEIGHT)
-        return
-    signature = (snap.run_id, snap.loss_stride, log_y, i18n.current(), len(snap.lr_changes), bool(snap.loss_steps))
-    live_chart("chart-loss", lambda: charts.loss_figure(snap, log_y, LOSS_HEIGHT), charts.loss_traces(snap), signature, LOSS_HEIGHT,
-               ui=f"{snap.run_id}:{log_y}")
+        return Chart("loss", lambda: _scaled(charts.empty_loss_figure(log_y, height), scale), [], ("empty", log_y, i18n.current(), scale), height)
+    signature = (snap.run_id, snap.loss_stride, log_y, i18n.current(), len(snap.lr_changes), bool(snap.loss_steps), scale)
+    return Chart("loss", lambda: _scaled(charts.loss_figure(snap, log_y, height), scale), charts.loss_traces(snap), signature, height,
+                 ui=f"{snap.run_id}:{log_y}")
 
 
-def _small_chart(name: str, snap: Snapshot, height: int) -> None:
-    if name == "accuracy":
-        live_chart("chart-acc", lambda: charts.accuracy_figure(snap, height), charts.accuracy_traces(snap),
-                   (snap.run_id, i18n.current(), height), height, ui=snap.run_id)
-    else:
-        live_chart("chart-lr", lambda: charts.lr_figure(snap, height), charts.lr_traces(snap),
-                   (snap.run_id, i18n.current(), len(snap.lr_changes)), height, ui=snap.run_id)
+def _accuracy_chart(snap: Snapshot, height: int, scale: float, width: float = 1.0) -> Chart:
+    h = round(height * scale)
+    return Chart("accuracy", lambda: _scaled(charts.accuracy_figure(snap, h), scale), charts.accuracy_traces(snap),
+                 (snap.run_id, i18n.current(), h), h, width, ui=snap.run_id)
+
+
+def _lr_chart(snap: Snapshot, height: int, scale: float) -> Chart:
+    h = round(height * scale)
+    return Chart("lr", lambda: _scaled(charts.lr_figure(snap, h), scale), charts.lr_traces(snap),
+                 (snap.run_id, i18n.current(), len(snap.lr_changes), h), h, ui=snap.run_id)
 
 
 def _has_map(a: Analysis) -> bool:
@@ -262,17 +298,10 @@ def _has_map(a: Analysis) -> bool:
     return ds is not None and ds.input_kind == "float" and ds.input_shape in ((2,), (1,))
 
 
-def _map_or_accuracy(a: Analysis, job: TrainingJob, snap: Snapshot, has_acc: bool) -> str | None:
-    """The chart beside the loss: the decision map for 1-D/2-D inputs, else accuracy; returns which."""
-    if _has_map(a):
-        show_test = st.toggle(t("train.charts.show_test"), key="show-test", value=False)
-        live_chart("chart-map", lambda: _decision_map(a, job, show_test).to_json(), [],
-                   (snap.run_id, _map_step(snap), show_test, i18n.current()), SIDE_HEIGHT, ui=f"{snap.run_id}:{show_test}")
-        return "map"
-    if has_acc:
-        _small_chart("accuracy", snap, SIDE_HEIGHT)
-        return "accuracy"
-    return None
+def _map_chart(a: Analysis, job: TrainingJob, snap: Snapshot, show_test: bool, scale: float) -> Chart:
+    height = round(SIDE_HEIGHT * scale)
+    return Chart("map", lambda: _decision_map(a, job, show_test, height, scale).to_json(), [],
+                 (snap.run_id, _map_step(snap), show_test, i18n.current(), scale), height, ui=f"{snap.run_id}:{show_test}")
 
 
 def _map_step(snap: Snapshot) -> int:
@@ -285,7 +314,7 @@ def _map_step(snap: Snapshot) -> int:
     return step
 
 
-def _decision_map(a: Analysis, job: TrainingJob, show_test: bool) -> go.Figure:
+def _decision_map(a: Analysis, job: TrainingJob, show_test: bool, height: int, scale: float) -> go.Figure:
     """The live decision map (2 inputs) or prediction curve (1 input), drawn as the Inspect page draws it."""
     ds, model = a.dataset, job.model_copy(wait=MAP_WAIT_SECONDS)
     test = (ds.x_test, ds.y_test) if show_test else (None, None)
@@ -293,6 +322,5 @@ def _decision_map(a: Analysis, job: TrainingJob, show_test: bool) -> go.Figure:
         fig = figs.decision_boundary(inspection.decision_grid(model, a, ds, resolution=60), ds.x_train, ds.y_train, *test)
     else:
         fig = figs.regression_curve(inspection.decision_curve(model, a, ds), ds.x_train, ds.y_train, *test)
-    fig.layout.template = None  # Plotly's default theme: its 7 kB would travel with every update
-    return fig
-
+    fig.update_layout(template=None, height=height, font={"size": round((fig.layout.font.size or 15) * scale)})
+    return fig  # no template: Plotly's default theme, its 7 kB would travel with every update

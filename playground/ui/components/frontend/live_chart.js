@@ -1,6 +1,7 @@
-// A Plotly chart updated in place: every update calls Plotly.react on the same graph, so a zoom
-// (layout.uirevision) and a hover label (put back after each redraw) survive while the figure grows. Python sends the whole figure
-// once, then only the new points of each trace; a gap (a missed update) asks for the whole figure again.
+// The live charts of the Train page, in one element: rows of Plotly charts, each updated in place. Every update
+// calls Plotly.react on the same graph, so a zoom (layout.uirevision) and a hover label (put back after each
+// redraw) survive while a figure grows. Python sends a figure whole once, then only the new points of its
+// traces; a gap (a missed update) asks for every figure again.
 function loadPlotly(src) {
   if (window.Plotly) return Promise.resolve(window.Plotly);
   if (!window.__pgPlotly) {
@@ -15,16 +16,19 @@ function loadPlotly(src) {
   return window.__pgPlotly;
 }
 
-function mount(parentElement) {
+function chartBox(id) {
   const box = document.createElement("div");
   box.className = "pg-live-chart";
-  parentElement.appendChild(box);
+  box.dataset.chart = id;
+  box.style.minWidth = "0";
   box.pg = { figure: null, revision: 0, dragging: false, stale: false, hover: null };
   // While a zoom box is being dragged, redraws wait: one would cancel the drag
   const release = () => { if (box.pg.dragging) { box.pg.dragging = false; if (box.pg.stale) draw(box); } };
   box.addEventListener("pointerdown", () => { box.pg.dragging = true; });
   window.addEventListener("pointerup", release, true);
   window.addEventListener("mouseup", release, true);
+  // The row's shape can change under a drawn graph (a chart added beside it): fit the graph to its box
+  new ResizeObserver(() => { if (window.Plotly && box.querySelector(".main-svg")) window.Plotly.Plots.resize(box); }).observe(box);
   return box;
 }
 
@@ -32,7 +36,7 @@ function draw(box) {
   const state = box.pg;
   state.stale = state.dragging;
   if (state.dragging || !window.Plotly || !state.figure) return;
-  window.Plotly.react(box, state.figure.data, state.figure.layout, state.config);
+  window.Plotly.react(box, state.figure.data, state.figure.layout, { displaylogo: false, responsive: true });
   if (!state.hooked) {
     state.hooked = true;
     box.on("plotly_hover", (e) => { state.hover = e.points.map((p) => ({ curveNumber: p.curveNumber, pointNumber: p.pointNumber })); });
@@ -67,23 +71,55 @@ function extend(figure, parts) {
   return true;
 }
 
-export default function ({ data, parentElement, setTriggerValue }) {
-  const box = parentElement.querySelector(":scope > .pg-live-chart") || mount(parentElement);
+const RESYNC = 0, REDRAW = 1, SAME = 2;
+
+// Fold one chart's update into its box: REDRAW, SAME (nothing new), or RESYNC (it needs the whole figure again)
+function update(box, chart) {
   const state = box.pg;
-  box.style.height = `${data.height}px`;
-  const parts = data.extend || {};
-  if (data.figure) {
-    state.figure = typeof data.figure === "string" ? JSON.parse(data.figure) : data.figure;
-    keepZoom(box.layout, state.figure.layout, data.uirevision); // box.layout: the layout Plotly drew last
+  box.style.height = `${chart.height}px`;
+  const parts = chart.extend || {};
+  if (chart.figure) {
+    state.figure = typeof chart.figure === "string" ? JSON.parse(chart.figure) : chart.figure;
+    keepZoom(box.layout, state.figure.layout, chart.uirevision); // box.layout: the layout Plotly drew last
   } else if (!state.figure || !extend(state.figure, parts)) {
     state.figure = null;
+    return RESYNC;
+  } else if (!Object.keys(parts).length && box.querySelector(".main-svg")) {
+    return SAME;
+  }
+  state.figure.layout.uirevision = chart.uirevision;
+  state.figure.layout.datarevision = ++state.revision;
+  return REDRAW;
+}
+
+function layout(root, rows) {
+  // One grid row per chart row, its columns in the given proportions; a box keeps its graph by chart id,
+  // and the rows are rebuilt only when their shape changes
+  const boxes = new Map([...root.querySelectorAll(".pg-live-chart")].map((b) => [b.dataset.chart, b]));
+  const shape = JSON.stringify(rows.map((row) => row.map((c) => [c.id, c.width])));
+  const placed = rows.flatMap((row) => row.map((chart) => [boxes.get(chart.id) || chartBox(chart.id), chart]));
+  if (root.dataset.shape !== shape) {
+    root.dataset.shape = shape;
+    let i = 0;
+    root.replaceChildren(...rows.map((row) => {
+      const line = document.createElement("div");
+      line.style.cssText = "display:grid;gap:1rem;margin-bottom:0.5rem;" +
+        `grid-template-columns:${row.map((c) => `minmax(0,${c.width}fr)`).join(" ")}`;
+      row.forEach(() => line.appendChild(placed[i++][0]));
+      return line;
+    }));
+  }
+  return placed;
+}
+
+export default function ({ data, parentElement, setTriggerValue }) {
+  const root = parentElement.querySelector(":scope > .pg-live-charts") || parentElement.appendChild(
+    Object.assign(document.createElement("div"), { className: "pg-live-charts" }));
+  const placed = layout(root, data.rows);
+  const outcome = placed.map(([box, chart]) => update(box, chart));
+  if (outcome.includes(RESYNC)) {
     setTriggerValue("resync", true);
     return;
-  } else if (!Object.keys(parts).length && box.querySelector(".main-svg")) {
-    return; // nothing new: no redraw
   }
-  state.figure.layout.uirevision = data.uirevision;
-  state.figure.layout.datarevision = ++state.revision;
-  state.config = { displaylogo: false, responsive: true };
-  loadPlotly(data.plotly).then(() => draw(box));
+  loadPlotly(data.plotly).then(() => placed.forEach(([box], i) => outcome[i] === REDRAW && draw(box)));
 }
