@@ -37,7 +37,8 @@ import torch  # noqa: E402
 
 from playground.losses import make_loss  # noqa: E402
 from playground.model import build_model  # noqa: E402
-from playground.spec import analyze  # noqa: E402
+from playground.analysis import analyze  # noqa: E402
+from playground.spec import from_data  # noqa: E402
 from playground.training import Trainer, train  # noqa: E402
 
 EXAMPLES = Path(_HERE).parent / "playground" / "examples"
@@ -52,7 +53,7 @@ CASES = [
 
 
 def load(name: str):
-    analysis = analyze(json.loads((EXAMPLES / f"{name}.json").read_text()))
+    analysis = analyze(from_data(json.loads((EXAMPLES / f"{name}.json").read_text())))
     return analysis.raise_if_invalid()
 
 
@@ -92,17 +93,15 @@ def trainer_run(analysis, epochs: int) -> tuple[float, float]:
     return samples / seconds, samples / (seconds - evaluating[0])
 
 
-def bare_run(analysis, epochs: int) -> float:
-    """Samples per second of a minimal PyTorch loop on the identical model, data and batch size."""
+def bare_run(analysis, epochs: int, clock=clock) -> float:
+    """Samples per second (of `clock`) of a minimal PyTorch loop on the identical model, data and batch size."""
     ds = analysis.dataset
     model = build_model(analysis)
     model.train()
     x, y = ds.x_train, ds.y_train
-    n, batch = len(x), min(analysis.training["batch_size"], len(x))
-    loss_type = analysis.loss["type"]
-    criterion = make_loss(loss_type, {k: v for k, v in analysis.loss.items() if k != "type"}, ds.task)
-    opt_args = {k: v for k, v in analysis.optimizer.items() if k != "type"}
-    optimizer = getattr(torch.optim, analysis.optimizer["type"])(model.parameters(), **opt_args)
+    n, batch = len(x), min(analysis.training.batch_size, len(x))
+    criterion = make_loss(analysis.loss.type, analysis.loss.args())
+    optimizer = getattr(torch.optim, analysis.optimizer.type)(model.parameters(), **analysis.optimizer.args())
     per_token = ds.task in ("token_classification", "next_token")
     generator = torch.Generator().manual_seed(0)
 

@@ -29,13 +29,17 @@ class Session:
     url: str  # e.g. http://127.0.0.1:8501
     page: str  # e.g. "train"
     query: str  # e.g. "spec=..."
+    cookie: str = ""  # e.g. "pg_browser=<32 hex>": a browser whose runs survive a reload
     buttons: dict[str, str] = field(default_factory=dict)  # label → widget id
     progress_times: list[float] = field(default_factory=list)  # arrival of each progress-bar delta
     progress_text: str = ""
     messages: int = 0
+    received_bytes: int = 0
+    runs: dict[str, int] = field(default_factory=dict)  # script_finished statuses seen: whole runs, fragment runs, ...
     _ws: object = None
     _page_hash: str = ""
     _timers: dict[str, asyncio.Task] = field(default_factory=dict)
+    _intervals: dict[str, float] = field(default_factory=dict)
     _reader: asyncio.Task | None = None
     _finished: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -69,28 +73,36 @@ class Session:
             elif which == "progress":
                 self.progress_times.append(time.perf_counter())
                 self.progress_text = el.progress.text
-        elif kind == "script_finished" and fm.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY:
-            self._finished.set()  # a whole-page run; not a fragment run, nor one cut short by a rerun
+        elif kind == "script_finished":
+            name = ForwardMsg.ScriptFinishedStatus.Name(fm.script_finished)
+            self.runs[name] = self.runs.get(name, 0) + 1
+            if fm.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY:
+                self._finished.set()  # a whole-page run; not a fragment run, nor one cut short by a rerun
         elif kind == "auto_rerun":
             fid, every = fm.auto_rerun.fragment_id, fm.auto_rerun.interval
+            if self._intervals.get(fid) == every:
+                return  # as the frontend does: a timer with the same interval keeps running, on its own beat
             if fid in self._timers:
                 self._timers.pop(fid).cancel()
+            self._intervals[fid] = every
             self._timers[fid] = asyncio.create_task(self._every(fid, every))
         elif kind == "stop_auto_rerun":
             for fid in fm.stop_auto_rerun.fragment_ids:
+                self._intervals.pop(fid, None)
                 if fid in self._timers:
                     self._timers.pop(fid).cancel()
 
     async def _read(self) -> None:
         async for data in self._ws:
+            self.received_bytes += len(data)
             fm = ForwardMsg()
             fm.ParseFromString(data)
             self._on(fm)
 
     async def open(self) -> None:
         host = urlparse(self.url).netloc
-        self._ws = await websockets.connect(f"ws://{host}/_stcore/stream", subprotocols=["streamlit"],
-                                           origin=f"http://{host}", max_size=None)
+        self._ws = await websockets.connect(f"ws://{host}/_stcore/stream", subprotocols=["streamlit"], origin=f"http://{host}",
+                                           max_size=None, additional_headers={"Cookie": self.cookie} if self.cookie else None)
         self._reader = asyncio.create_task(self._read())
         self._finished.clear()
         await self._send(self._client_state())
@@ -110,8 +122,8 @@ class Session:
 class Crowd:
     """N sessions on their own event loop in a background thread, for use beside Playwright's sync API."""
 
-    def __init__(self, url: str, page: str, query: str, n: int):
-        self.sessions = [Session(url, page, query) for _ in range(n)]
+    def __init__(self, url: str, page: str, query: str, n: int, cookies: list[str] | None = None):
+        self.sessions = [Session(url, page, query, cookie) for cookie in (cookies or [""] * n)]
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()

@@ -25,13 +25,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_app(log_path: Path | None = None):
-    """Yield (url, pid) of a fresh server; it is stopped by its PID on exit."""
+def serve_app(log_path: Path | None = None, options: tuple[str, ...] = (), env: dict[str, str] | None = None):
+    """Yield (url, pid) of a fresh server (extra `options` for `streamlit run`, extra `env`); stopped by its PID on exit."""
     port = free_port()
     log = open(log_path, "w") if log_path else subprocess.DEVNULL
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true"],
-                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+                             "--server.address", "127.0.0.1", "--server.headless", "true", *options],
+                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 60

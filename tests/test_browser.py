@@ -55,16 +55,12 @@ def _batches_done(page) -> int:
     return int(m.group(1)) * int(m.group(3)) + int(m.group(2))
 
 
+LOSS_PLOT = ".pg-live-chart[data-chart=loss]"
+
+
 def _loss_points(page) -> int:
-    """Points drawn in the loss chart's batch-loss line (read from the SVG path)."""
-    chart = page.locator(".st-key-chart-loss .js-plotly-plot, [data-testid='stPlotlyChart']").first
-    path = chart.locator("g.scatterlayer g.trace").first.locator("path.js-line")
-    if path.count() == 0:
-        return 0
-    return path.first.get_attribute("d").count("L") + 1
-
-
-LOSS_PLOT = ".st-key-chart-loss .js-plotly-plot"
+    """Batch losses drawn in the live loss chart (0 before its first draw)."""
+    return page.evaluate(f"() => {{ const p = document.querySelector('{LOSS_PLOT}'); return p && p.data && p.data.length ? p.data[0].x.length : 0 }}")
 
 
 def _loss_x_range(page) -> list[float]:
@@ -82,6 +78,18 @@ def _zoom_loss_chart(page) -> None:
     page.mouse.up()
 
 
+def _wait_for_loss_points(page, more_than: int) -> int:
+    page.wait_for_function(f"n => {{ const p = document.querySelector('{LOSS_PLOT}'); return p && p.data && p.data.length && p.data[0].x.length > n }}",
+                           arg=more_than, timeout=60_000)
+    return _loss_points(page)
+
+
+def _train_spec(epochs: int = 1000) -> dict:
+    spec = load_example("mlp_spiral")
+    spec["training"]["epochs"] = epochs  # long enough to be stopped by hand
+    return spec
+
+
 def test_build_from_palette_then_train_pause_resume(page, app_url):
     _open(page, f"{app_url}/?spec={encode_link(EMPTY_SPIRAL)}")
     expect(page.get_by_text("The model is empty")).to_be_visible()
@@ -91,28 +99,65 @@ def test_build_from_palette_then_train_pause_resume(page, app_url):
     _set_number(page, 4, "out_features", "2", "(2,) · 34 params")
     _go(page, "Train")
     page.get_by_role("button", name="Start").click()
-    page.wait_for_selector("text=Running", timeout=10_000)
+    page.wait_for_selector("text=Running", timeout=60_000)
+    _wait_for_loss_points(page, 0)
     first = _batches_done(page)
     page.wait_for_timeout(1500)
-    second = _batches_done(page)
-    assert second > first, "the progress line should advance while training runs"
-    assert _loss_points(page) > 1, "the loss chart should show the batch losses"
-    expect(page.get_by_text("pause to zoom in")).to_be_visible()
+    assert _batches_done(page) > first, "the progress line should advance while training runs"
     page.get_by_role("button", name="Pause").click()
     page.wait_for_selector("text=Paused", timeout=20_000)
     wait_idle(page)
     paused_at = _batches_done(page)
-    full = _loss_x_range(page)
-    _zoom_loss_chart(page)
-    zoomed = _loss_x_range(page)
-    assert zoomed[1] - zoomed[0] < 0.8 * (full[1] - full[0]), "a drag on the paused loss chart zooms in"
     page.wait_for_timeout(1500)
     assert _batches_done(page) == paused_at, "a paused job must not advance"
-    assert _loss_x_range(page) == pytest.approx(zoomed), "the zoom stays while paused"
     page.get_by_role("button", name="Resume").click()
     page.wait_for_selector("text=Running", timeout=20_000)
     page.wait_for_timeout(1500)
     assert _batches_done(page) > paused_at
+    page.get_by_role("button", name="Stop").click()
+    page.wait_for_selector("text=Stopped by you", timeout=20_000)
+
+
+def test_a_zoom_on_the_live_loss_chart_stays_while_the_curve_grows(page, app_url):
+    _open(page, f"{app_url}/train?spec={encode_link(_train_spec())}")
+    page.get_by_role("button", name="Start").click()
+    _wait_for_loss_points(page, 20)
+    _zoom_loss_chart(page)
+    assert not page.evaluate(f"() => document.querySelector('{LOSS_PLOT}')._fullLayout.xaxis.autorange"), "a drag zooms in"
+    zoomed, before = _loss_x_range(page), _loss_points(page)
+    grown = _wait_for_loss_points(page, before + 20)  # several updates later
+    assert grown > before and page.get_by_test_id("stProgress").inner_text().startswith("Running")
+    assert _loss_x_range(page) == pytest.approx(zoomed), "the zoom stays while the curve grows"
+    last_x = page.evaluate(f"() => {{ const x = document.querySelector('{LOSS_PLOT}').data[0].x; return x[x.length - 1] }}")
+    assert last_x > zoomed[1], "the curve went on beyond the zoomed window"
+    for button, status in (("Pause", "Paused"), ("Resume", "Running")):  # whole-page runs send the whole figure again
+        page.get_by_role("button", name=button).click()
+        expect(page.get_by_test_id("stProgress")).to_contain_text(status, timeout=20_000)
+        _wait_for_loss_points(page, 0)
+        assert _loss_x_range(page) == pytest.approx(zoomed), f"the zoom stays after {button}"
+    page.get_by_role("button", name="Stop").click()
+    page.wait_for_selector("text=Stopped by you", timeout=20_000)
+
+
+def test_a_reload_mid_run_finds_the_run_still_growing_and_a_copied_link_does_not(page, app_url):
+    _open(page, f"{app_url}/train?spec={encode_link(_train_spec())}")
+    page.get_by_role("button", name="Start").click()
+    _wait_for_loss_points(page, 10)
+    page.wait_for_function("() => /[?&]run=/.test(location.search)", timeout=20_000)
+    batches = _batches_done(page)
+    page.reload()
+    wait_idle(page)
+    expect(page.get_by_test_id("stProgress")).to_contain_text("Running", timeout=30_000)
+    assert _batches_done(page) >= batches, "the run went on while the page reloaded"
+    after = _wait_for_loss_points(page, 0)
+    _wait_for_loss_points(page, after)  # the reloaded page's chart keeps growing
+    assert _batches_done(page) > batches
+    # the same address in another browser (a student given the link) shows the model, never this run
+    other = page.context.browser.new_context().new_page()
+    _open(other, page.url)
+    expect(other.get_by_text("Press Start to train")).to_be_visible(timeout=10_000)
+    expect(other.get_by_role("button", name="Stop")).to_be_disabled()
+    other.context.close()
     page.get_by_role("button", name="Stop").click()
     page.wait_for_selector("text=Stopped by you", timeout=20_000)
 

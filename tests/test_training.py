@@ -1,19 +1,18 @@
-"""Training: the synchronous Trainer, headless `train()`, and the threaded TrainingJob a page controls."""
+"""Training: the synchronous Trainer, headless `train()`, per-run random generators, and whether a run learned."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
-import re
-import threading
-import time
 
 import pytest
 import torch
 
-from playground import training
-from playground.optimizers import lr_factor
+from conftest import EXAMPLES
 from conftest import analyze_doc as analyze
-from playground.training import Diverged, JobLimitReached, Trainer, TrainingJob, train
+from playground.i18n import using
+from playground.optimizers import lr_factor
+from playground.training import Diverged, EpochRecord, Trainer, chance_loss, train, verdict
 
 IRIS_MLP = [{"type": "Linear", "out_features": 16}, {"type": "ReLU"}, {"type": "Linear", "out_features": 3}]
 
@@ -36,31 +35,6 @@ def weights(model):
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
-def wait_until(condition, timeout=10.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if condition():
-            return True
-        time.sleep(0.005)
-    return condition()
-
-
-@pytest.fixture
-def jobs():
-    """Creates jobs and stops every one at the end, so no thread (or job slot) outlives its test."""
-    made: list[TrainingJob] = []
-
-    def make(analysis):
-        job = TrainingJob(analysis)
-        made.append(job)
-        return job
-
-    yield make
-    for job in made:
-        job.stop()
-        assert job._thread is None or not job._thread.is_alive()
-
-
 # ---------------------------------------------------------------- reproducibility
 def test_same_spec_and_seed_give_the_same_curve():
     a = iris([{"type": "Linear", "out_features": 16}, {"type": "ReLU"}, {"type": "Dropout", "p": 0.5},
@@ -74,13 +48,19 @@ def test_a_different_seed_gives_a_different_curve():
     assert curve(train(iris(seed=1))) != curve(train(iris(seed=2)))
 
 
-def test_the_live_job_and_headless_training_give_the_same_curve(jobs):
-    a = iris([{"type": "Linear", "out_features": 16}, {"type": "ReLU"}, {"type": "Dropout", "p": 0.3},
-              {"type": "Linear", "out_features": 3}], seed=3)
-    job = jobs(a)
-    job.start()
-    assert wait_until(lambda: job.snapshot().status == "finished")
-    assert curve(job.snapshot().epochs) == curve(train(a))
+def test_interleaved_runs_keep_their_own_dropout_draws():
+    """Two runs stepping in turn in one process (as on a worker) give the curves each gives alone."""
+    a, b = (iris([{"type": "Linear", "out_features": 16}, {"type": "ReLU"}, {"type": "Dropout", "p": 0.5},
+                  {"type": "Linear", "out_features": 3}], seed=seed) for seed in (3, 4))
+    ta, tb = Trainer(a), Trainer(b)
+    records = {id(ta): [], id(tb): []}
+    while not (ta.done and tb.done):
+        for t in (ta, tb):
+            if not t.done and (record := t.train_step()[1]) is not None:
+                records[id(t)].append(record)
+        torch.manual_seed(99)  # anything else drawing from the global generator in between changes nothing
+    assert curve(records[id(ta)]) == curve(train(a))
+    assert curve(records[id(tb)]) == curve(train(b))
 
 
 # ---------------------------------------------------------------- the Trainer
@@ -148,13 +128,12 @@ def test_headless_training_raises_diverged():
         list(train(_exploding()))
 
 
-def test_a_diverging_job_stops_with_the_message(jobs):
-    job = jobs(_exploding())
-    job.start()
-    assert wait_until(lambda: job.snapshot().status == "diverged")
-    s = job.snapshot()
-    assert "the learning rate 10 is too high" in s.message
-    assert wait_until(lambda: not job._thread.is_alive())
+def test_the_divergence_message_is_in_the_readers_language():
+    with pytest.raises(Diverged) as err:
+        list(train(_exploding()))
+    with using("zh"):
+        assert "学习率 10 太大了" in str(err.value)
+    assert "the learning rate 10 is too high" in str(err.value)
 
 
 def test_grad_clip_bounds_the_update():
@@ -253,144 +232,61 @@ def test_regression_has_no_accuracy():
     assert "test_accuracy" not in record.as_json()
 
 
-# ---------------------------------------------------------------- the live job
-def test_start_pause_resume_stop(jobs):
-    job = jobs(iris(epochs=1000))
-    assert job.snapshot().status == "idle" and job.snapshot().step == 0
-    job.start()
-    assert job.snapshot().status == "running" and job.running
-    assert wait_until(lambda: job.snapshot().step > 5)
-
-    job.pause()
-    paused = job.snapshot()
-    assert paused.status == "paused" and not paused.running and paused.active
-    time.sleep(0.3)
-    assert job.snapshot().step == paused.step  # a paused job does not advance
-
-    job.resume()
-    assert job.snapshot().status == "running"
-    assert wait_until(lambda: job.snapshot().step > paused.step + 5)
-
-    job.stop()
-    s = job.snapshot()
-    assert s.status == "stopped" and not s.active
-    assert re.fullmatch(r"Stopped by you after \d+ epoch\(s\)\.", s.message)
-    assert not job._thread.is_alive()
-    time.sleep(0.1)
-    assert job.snapshot().step == s.step
+# ---------------------------------------------------------------- did the run learn?
+def _spiral(optimizer, epochs=20, n_samples=400):
+    doc = json.loads((EXAMPLES / "mlp_spiral.json").read_text())
+    doc["dataset"]["n_samples"] = n_samples
+    doc["optimizer"], doc["training"]["epochs"] = optimizer, epochs
+    return analyze(doc)
 
 
-def test_step_once_advances_exactly_one_step(jobs):
-    job = jobs(iris(epochs=1000))
-    job.step_once()  # from idle: starts the worker paused, trains one batch
-    assert wait_until(lambda: job.snapshot().step == 1)
-    time.sleep(0.2)
-    s = job.snapshot()
-    assert (s.status, s.step, len(s.step_losses)) == ("paused", 1, 1)
-    for expected in (2, 3):
-        job.step_once()
-        assert wait_until(lambda: job.snapshot().step == expected)
-    time.sleep(0.2)
-    assert job.snapshot().step == 3
-    # Start after stepping: the job runs on, and says so
-    job.start()
-    assert job.snapshot().status == "running"
-    assert wait_until(lambda: job.snapshot().step > 10)
-    job.pause()
-    assert job.snapshot().status == "paused"
+def _finish(a):
+    t = Trainer(a)
+    records = [r for _ in range(t.epochs * t.steps_per_epoch) if (r := t.train_step()[1]) is not None]
+    return t, records
 
 
-def test_step_once_is_ignored_while_running(jobs):
-    job = jobs(iris(epochs=1000))
-    job.start()
-    job.step_once()
-    assert job.snapshot().status == "running"
+def test_chance_is_the_loss_of_answering_with_the_class_frequencies():
+    t = Trainer(iris())
+    counts = torch.bincount(t.data.y_train, minlength=3).float()
+    p = counts / counts.sum()
+    expected = float(torch.nn.functional.cross_entropy(p.log().expand(len(t.data.y_test), 3), t.data.y_test))
+    assert chance_loss(t) == pytest.approx(expected)
 
 
-def test_set_lr_while_running_is_recorded_and_applied(jobs):
-    job = jobs(iris(epochs=1000, optimizer={"type": "SGD", "lr": 0.01}))
-    job.start()
-    assert wait_until(lambda: job.snapshot().step > 3)
-    job.set_lr(0.2)
-    s = job.snapshot()
-    [(step, lr)] = s.lr_changes
-    assert lr == 0.2 and isinstance(step, int) and step >= 3
-    assert wait_until(lambda: job.snapshot().step > step + 3)
-    assert job.trainer.optimizer.param_groups[0]["lr"] == pytest.approx(0.2)
-    assert job.snapshot().lr == pytest.approx(0.2)
+def test_chance_for_regression_is_the_loss_of_answering_with_the_mean():
+    a = analyze({"dataset": {"name": "sine", "n_samples": 100}, "layers": [{"type": "Linear", "out_features": 1}], "training": {"epochs": 1}})
+    t = Trainer(a)
+    expected = float(((t.data.y_test - t.data.y_train.mean()) ** 2).mean())
+    assert chance_loss(t) == pytest.approx(expected)
 
 
-def test_epoch_budget_finishes_with_a_message(jobs):
-    job = jobs(iris(epochs=3))
-    ends = []
-    job.add_callback("on_end", lambda j: ends.append(j.snapshot().status))
-    job.start()
-    assert wait_until(lambda: job.snapshot().status == "finished")
-    s = job.snapshot()
-    assert s.epoch == 3 and len(s.epochs) == 3 and s.progress == 1.0
-    assert re.fullmatch(r"Finished 3 epochs in \d+\.\d s: test loss \d\.\d{4}, test accuracy \d+\.\d%\.", s.message), s.message
-    assert wait_until(lambda: ends == ["finished"])
+@pytest.mark.parametrize("optimizer", [{"type": "SGD", "lr": 10}, {"type": "Adam", "lr": 10}])
+def test_a_run_that_ends_above_chance_with_a_huge_rate_says_the_rate_is_too_high(optimizer):
+    t, records = _finish(_spiral(optimizer))
+    assert records[-1].test_loss > chance_loss(t)  # it "finishes", but worse than knowing nothing
+    warning = verdict(t, records)
+    assert warning is not None and warning.key == "train.verdict.too_high"
+    assert "learning rate 10 is probably too high" in str(warning) and "(try 1)" in str(warning)
+    with using("zh"):
+        assert "学习率 10 可能太大了" in str(warning)
 
 
-def test_wall_time_budget_stops_the_job():
-    doc = {"dataset": {"name": "digits"}, "layers": [{"type": "Flatten"}, {"type": "Linear", "out_features": 64}, {"type": "ReLU"},
-                                                     {"type": "Linear", "out_features": 10}],
-           "training": {"epochs": 1000, "batch_size": 16, "max_seconds": 1}}
-    job = TrainingJob(analyze(doc))
-    started = time.monotonic()
-    try:
-        job.start()
-        assert wait_until(lambda: job.snapshot().status == "finished", timeout=20)
-    finally:
-        job.stop()
-    s = job.snapshot()
-    assert time.monotonic() - started < 15
-    assert 1.0 <= s.elapsed < 3.0
-    assert s.epoch < 1000
-    assert s.message == (f"Stopped at the time budget of 1 s after {s.epoch} epochs — "
-                         "raise max_seconds in Training settings to train longer.")
+def test_a_run_that_barely_moves_says_the_rate_may_be_too_low():
+    t, records = _finish(_spiral({"type": "SGD", "lr": 1e-5}, epochs=2, n_samples=1000))
+    warning = verdict(t, records)
+    assert warning is not None and warning.key == "train.verdict.too_low"
+    assert "learning rate 1e-05 may be too low" in str(warning)
 
 
-def test_the_process_wide_job_cap(monkeypatch, jobs):  # jobs stop before the patch is undone
-    monkeypatch.setattr(training, "MAX_CONCURRENT_JOBS", 2)
-    monkeypatch.setattr(training, "_SLOTS", threading.BoundedSemaphore(2))
-    a, b, c = jobs(iris(epochs=1000)), jobs(iris(epochs=1000)), jobs(iris(epochs=1000))
-    a.start()
-    b.step_once()  # a paused job holds its slot too
-    with pytest.raises(JobLimitReached) as err:
-        c.start()
-    assert str(err.value) == "The server is already training 2 models, its limit — wait for one to finish, then press Start again."
-    assert c.snapshot().status == "idle"
-    a.stop()  # frees a slot
-    c.start()
-    assert c.snapshot().status == "running"
-    b.stop()
-    c.stop()
+def test_a_run_that_learns_gets_no_warning():
+    t, records = _finish(iris(epochs=30))
+    assert records[-1].test_accuracy >= 0.85
+    assert verdict(t, records) is None
 
 
-def test_on_epoch_end_fires_once_per_epoch(jobs):
-    job = jobs(iris(epochs=4))
-    seen = []
-    job.add_callback("on_epoch_end", lambda j, record: seen.append((j is job, record.epoch)))
-    job.start()
-    assert wait_until(lambda: len(seen) == 4)
-    assert seen == [(True, 1), (True, 2), (True, 3), (True, 4)]
-
-
-def test_stop_before_start():
-    job = TrainingJob(iris())
-    job.stop()
-    assert job.snapshot().status == "stopped" and job._thread is None
-
-
-def test_predict_and_model_copy_between_steps(jobs):
-    job = jobs(iris(epochs=1000))
-    job.start()
-    assert wait_until(lambda: job.snapshot().step > 2)
-    x = torch.randn(5, 4)
-    assert job.predict(x).shape == (5, 3)
-    frozen = job.model_copy()
-    assert not frozen.training
-    before = frozen(x).detach()
-    time.sleep(0.1)
-    assert torch.equal(frozen(x), before)  # a copy: training goes on without changing it
+def test_a_loss_that_rises_epoch_after_epoch_is_reported_even_below_chance():
+    t = Trainer(iris())
+    records = [EpochRecord(epoch, 0.0, loss, 0.1, None, None, 0.01, {}, 0.0) for epoch, loss in enumerate([0.5, 0.2, 0.25, 0.3, 0.35], 1)]
+    warning = verdict(t, records)
+    assert warning is not None and warning.key == "train.verdict.rising"

@@ -1,71 +1,97 @@
-"""Live training charts from a Snapshot: loss per step and per epoch, accuracy, learning rate."""
+"""Live training charts from a Snapshot, as plain Plotly figure dicts: loss, accuracy, learning rate.
+
+Each chart comes as a figure (`*_figure`) and as the points of its traces (`*_traces`, in the same order),
+so a live chart can be sent whole once and then grow by its new points only (ui/components/live_chart.py).
+"""
 from __future__ import annotations
 
-import numpy as np
-import plotly.graph_objects as go
+from typing import Any
 
+from playground.i18n import t
 from playground.plots.style import TEST_COLOR, TRAIN_COLOR, layout
 
-MAX_POINTS = 400  # a live chart redrawn twice a second stays light in the browser (five of them on one laptop too)
+LR_COLOR = "#7c3aed"
+Traces = list[tuple[list, list]]
 
 
-def _thin(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    if len(x) <= MAX_POINTS:
-        return x, y
-    idx = np.linspace(0, len(x) - 1, MAX_POINTS).astype(int)
-    return x[idx], y[idx]
+def _line(name: str, points: tuple[list, list], color: str, width: float, hover: str, markers: bool = True) -> dict[str, Any]:
+    return {"type": "scatter", "x": points[0], "y": points[1], "mode": "lines+markers" if markers else "lines", "name": name,
+            "line": {"color": color, "width": width}, "hovertemplate": hover + "<extra></extra>"}
 
 
-def _figure(traces: list[dict], title: str, height: int, xaxis: dict, yaxis: dict, **extra) -> go.Figure:
-    # Built in one validated construction: Plotly's per-call updates (add_trace, update_xaxes, ...) cost
-    # ~20 ms a chart, which matters at two redraws a second per session.
-    return go.Figure(data=traces, layout=layout(title, height, xaxis=xaxis, yaxis=yaxis, **extra))
+def _figure(traces: list[dict], title: str, height: int, xaxis: dict, yaxis: dict, **extra) -> dict[str, Any]:
+    grid = {"gridcolor": "#e2e8f0", "zerolinecolor": "#cbd5e1"}
+    return {"data": traces, "layout": layout(title, height, xaxis={**grid, **xaxis}, yaxis={**grid, **yaxis},
+                                             plot_bgcolor="#ffffff", paper_bgcolor="#ffffff", **extra)}
 
 
-def loss_chart(snap, log_y: bool = False, height: int = 360) -> go.Figure:
+def _short(values) -> list[float]:
+    """Five significant digits: what a chart can show, in half the bytes of a full float."""
+    return [float(f"{v:.5g}") for v in values]
+
+
+def loss_traces(snap) -> Traces:
+    """Batch losses (x in epochs, thinned as they came), then per-epoch train and test loss."""
+    per = max(1, snap.steps_per_epoch)
+    epochs = [r.epoch for r in snap.epochs]
+    return [(_short(s / per for s in snap.loss_steps), _short(snap.loss_values)),
+            (epochs, _short(r.train_loss for r in snap.epochs)), (list(epochs), _short(r.test_loss for r in snap.epochs))]
+
+
+def loss_figure(snap, log_y: bool = False, height: int = 360) -> dict[str, Any]:
     """Per-batch loss (thin), per-epoch train and test loss (markers) on an epoch axis; learning-rate changes marked."""
-    steps = np.arange(1, len(snap.step_losses) + 1) / max(1, snap.steps_per_epoch)
-    x, y = _thin(steps, np.asarray(snap.step_losses, dtype=float))
-    traces = [{"type": "scatter", "x": x, "y": y, "mode": "lines", "name": "batch loss", "line": {"color": "#94a3b8", "width": 1},
-               "hovertemplate": "epoch %{x:.2f}<br>batch loss %{y:.4f}<extra></extra>"}]
-    if snap.epochs:
-        ep = [r.epoch for r in snap.epochs]
-        for name, values, color in (("train loss", [r.train_loss for r in snap.epochs], TRAIN_COLOR),
-                                    ("test loss", [r.test_loss for r in snap.epochs], TEST_COLOR)):
-            traces.append({"type": "scatter", "x": ep, "y": values, "mode": "lines+markers", "name": name,
-                           "line": {"color": color, "width": 2.5}, "hovertemplate": f"epoch %{{x}}<br>{name} %{{y:.4f}}<extra></extra>"})
+    batch, train, test = loss_traces(snap)
+    epoch = t("train.charts.epoch")
+    names = (t("train.charts.batch_loss"), t("train.charts.train_loss"), t("train.charts.test_loss"))
+    traces = [_line(names[0], batch, "#94a3b8", 1, f"{epoch} %{{x:.2f}}<br>{names[0]} %{{y:.4f}}", markers=False)]
+    traces += [_line(name, points, color, 2.5, f"{epoch} %{{x}}<br>{name} %{{y:.4f}}")
+               for name, points, color in ((names[1], train, TRAIN_COLOR), (names[2], test, TEST_COLOR))]
     shapes, notes = [], []
     for step, lr in snap.lr_changes:
         at = step / max(1, snap.steps_per_epoch)
-        shapes.append({"type": "line", "x0": at, "x1": at, "y0": 0, "y1": 1, "yref": "paper",
-                       "line": {"color": "#7c3aed", "dash": "dot", "width": 2}})
+        shapes.append({"type": "line", "x0": at, "x1": at, "y0": 0, "y1": 1, "yref": "paper", "line": {"color": LR_COLOR, "dash": "dot", "width": 2}})
         notes.append({"x": at, "y": 1, "yref": "paper", "text": f"lr → {lr:g}", "showarrow": False, "xanchor": "left",
-                      "yanchor": "top", "font": {"color": "#7c3aed", "size": 13}, "bgcolor": "rgba(255,255,255,0.8)"})
-    return _figure(traces, "Loss", height, {"title": {"text": "epoch"}, "rangemode": "tozero"},
-                   {"title": {"text": "loss (log scale)" if log_y else "loss"}, "type": "log" if log_y else "linear"},
+                      "yanchor": "top", "font": {"color": LR_COLOR, "size": 13}, "bgcolor": "rgba(255,255,255,0.8)"})
+    if not snap.loss_steps:  # nothing trained yet: the axes
+        return empty_loss_figure(log_y, height, traces)
+    return _figure(traces, t("train.charts.loss_title"), height, {"title": {"text": epoch}, "rangemode": "tozero"}, _loss_axis(log_y),
                    shapes=shapes, annotations=notes)
 
 
-def empty_loss_chart(height: int = 360) -> go.Figure:
-    """The loss axes before training has started."""
-    trace = {"type": "scatter", "x": [], "y": [], "mode": "lines", "name": "batch loss", "line": {"color": "#94a3b8", "width": 1}}
-    return _figure([trace], "Loss", height, {"title": {"text": "epoch"}, "range": [0, 1]}, {"title": {"text": "loss"}, "range": [0, 1]})
+def _loss_axis(log_y: bool) -> dict[str, Any]:
+    return {"title": {"text": t("train.charts.loss_log" if log_y else "train.charts.loss_axis")}, "type": "log" if log_y else "linear"}
 
 
-def accuracy_chart(snap, height: int = 300) -> go.Figure:
-    ep = [r.epoch for r in snap.epochs]
-    traces = [{"type": "scatter", "x": ep, "y": [100 * (getattr(r, key) or 0) for r in snap.epochs], "mode": "lines+markers",
-               "name": name, "line": {"color": color, "width": 2.5}, "hovertemplate": f"epoch %{{x}}<br>{name} %{{y:.1f}} %<extra></extra>"}
-              for name, key, color in (("train", "train_accuracy", TRAIN_COLOR), ("test", "test_accuracy", TEST_COLOR))]
-    return _figure(traces, "Accuracy", height, {"title": {"text": "epoch"}, "rangemode": "tozero"},
-                   {"title": {"text": "accuracy (%)"}, "range": [0, 101]})
+def empty_loss_figure(log_y: bool = False, height: int = 360, traces: list[dict] | None = None) -> dict[str, Any]:
+    """The loss chart's axes before training has started."""
+    return _figure(traces or [], t("train.charts.loss_title"), height, {"title": {"text": t("train.charts.epoch")}, "range": [0, 1]},
+                   {**_loss_axis(log_y), "range": [0, 1] if not log_y else [-1, 0]})
 
 
-def lr_chart(snap, height: int = 300) -> go.Figure:
-    trace = {"type": "scatter", "x": [r.epoch for r in snap.epochs], "y": [r.lr for r in snap.epochs], "mode": "lines+markers",
-             "name": "learning rate", "line": {"color": "#7c3aed", "width": 2.5}, "hovertemplate": "epoch %{x}<br>lr %{y:.3g}<extra></extra>"}
-    top = max((r.lr for r in snap.epochs), default=0.0)
-    # Plotly pads a constant series by ±1, which would show a constant η of 0.01 as "0"
-    return _figure([trace], "Learning rate", height, {"title": {"text": "epoch"}, "rangemode": "tozero"},
-                   {"title": {"text": "learning rate η"}, "exponentformat": "e", "range": [0, top * 1.15 if top > 0 else 1]},
-                   showlegend=False)
+def accuracy_traces(snap) -> Traces:
+    epochs = [r.epoch for r in snap.epochs]
+    return [(epochs, _short(100 * (r.train_accuracy or 0) for r in snap.epochs)), (list(epochs), _short(100 * (r.test_accuracy or 0) for r in snap.epochs))]
+
+
+def accuracy_figure(snap, height: int = 300) -> dict[str, Any]:
+    epoch = t("train.charts.epoch")
+    names = (t("train.charts.train"), t("train.charts.test"))
+    traces = [_line(name, points, color, 2.5, f"{epoch} %{{x}}<br>{name} %{{y:.1f}} %")
+              for name, points, color in zip(names, accuracy_traces(snap), (TRAIN_COLOR, TEST_COLOR))]
+    return _figure(traces, t("train.charts.accuracy_title"), height, {"title": {"text": epoch}, "rangemode": "tozero"},
+                   {"title": {"text": t("train.charts.accuracy_axis")}, "range": [0, 101]})
+
+
+def lr_traces(snap) -> Traces:
+    return [([r.epoch for r in snap.epochs], [r.lr for r in snap.epochs])]
+
+
+def lr_figure(snap, height: int = 300) -> dict[str, Any]:
+    epoch, name = t("train.charts.epoch"), t("train.charts.lr_axis")
+    [points] = lr_traces(snap)
+    # The schedule never goes above the base rate, so the axis holds every point to come. A fixed range also
+    # because Plotly pads a constant series by ±1, which would show a constant η of 0.01 as "0".
+    top = max([snap.base_lr, *(lr for _, lr in snap.lr_changes)])
+    return _figure([_line(name, points, LR_COLOR, 2.5, f"{epoch} %{{x}}<br>lr %{{y:.3g}}")], t("train.charts.lr_title"), height,
+                   {"title": {"text": epoch}, "rangemode": "tozero"},
+                   {"title": {"text": name}, "exponentformat": "e", "range": [0, top * 1.15 if top > 0 else 1]}, showlegend=False)

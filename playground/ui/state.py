@@ -2,11 +2,13 @@
 session's training job.
 
 Everything here lives in st.session_state or a session-scoped resource: two students on one server
-never share a model or a job. Only a spec that passed `playground.spec`'s typed door is ever stored.
+never share a model or a job (a reloaded page finds its run again through playground.training.runs, by an
+unguessable id and this browser's key). Only a spec that passed `playground.spec`'s typed door is ever stored.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import streamlit as st
@@ -19,7 +21,7 @@ from playground.i18n import Msg
 from playground.spec import Spec, SpecError, decode_link, encode_link
 from playground.templates import default_spec
 from playground.view import View, parse_view
-from playground.training import TrainingJob
+from playground.training import TrainingJob, default_runs
 
 SPEC, REV, LINK_ERROR, UPLOADED, NOTICE, LANG, VIEW = "spec", "rev", "link_error", "uploaded_dataset", "notice", "lang", "view"
 VIEW_PARAMS = ("present", "hide")
@@ -129,10 +131,12 @@ def apply(edit: Callable[..., Spec], *args: Any, rebuild_widgets: bool = True) -
 
 
 def write_link() -> None:
-    """Put the page's state in its address: the spec and the language survive a reload and a copied link."""
-    wanted = link_params()
+    """Put the page's state in its address: the spec, the language, the view and the run survive a reload."""
+    wanted = {**link_params(), "run": run_param()}
     for k, v in wanted.items():
-        if st.query_params.get(k) != v:
+        if v is None:
+            st.query_params.pop(k, None)
+        elif st.query_params.get(k) != v:
             st.query_params[k] = v
     for k in VIEW_PARAMS:
         if k not in wanted and k in st.query_params:
@@ -174,22 +178,85 @@ def pop_link_error() -> Msg | None:
 
 
 # ---------------------------------------------------------------- the session's training job
+BROWSER_KEY = "browser_key"  # this browser's random key, when its cookie was not there at the session's start
+COOKIE = "pg_browser"  # set by ui/components/browser_key.js
+_KEY_SHAPE = re.compile(r"[0-9a-f]{32}")
+
+
 @dataclass
 class JobSlot:
-    """Holds this session's current TrainingJob and the spec it was started from."""
+    """This session's TrainingJob, the spec it was started from, and a `?run=` still to reattach to."""
 
     job: TrainingJob | None = None
     spec_key: str = ""
-    error: str = ""
+    reattachable: bool = False  # the job is registered: a reload of this browser's page finds it again
+    pending_run: str | None = None  # from the address, waiting for this browser's key
+    tried: set[str] = field(default_factory=set)
 
     def stop(self) -> None:
         if self.job is not None:
             self.job.stop()
 
+    def release(self) -> None:
+        """The session ended: a run its browser may reattach to waits out the grace period; any other stops."""
+        if self.job is not None and self.reattachable:
+            default_runs().release(self.job)
+        elif self.job is not None:
+            self.job.stop()
 
-@st.cache_resource(scope="session", on_release=lambda slot: slot.stop(), show_spinner=False)
-def job_slot() -> JobSlot:
+
+@st.cache_resource(scope="session", on_release=lambda slot: slot.release(), show_spinner=False)
+def _session_slot() -> JobSlot:
     return JobSlot()
+
+
+def browser_key() -> str | None:
+    """This browser's key: from its cookie when the session began, else as the Train page's component reported it."""
+    key = st.context.cookies.get(COOKIE) or st.session_state.get(BROWSER_KEY)
+    return key if isinstance(key, str) and _KEY_SHAPE.fullmatch(key) else None
+
+
+def set_browser_key(key: str) -> None:
+    """The key the Train page's component reported; a run started before it came is bound to it now."""
+    st.session_state[BROWSER_KEY] = key
+    slot = _session_slot()
+    if slot.job is not None and not slot.reattachable and browser_key() is not None:
+        default_runs().add(slot.job, key)
+        slot.reattachable = True
+
+
+def job_slot() -> JobSlot:
+    """The session's slot; on a reloaded page, reattached to the run its address names (if this browser started it)."""
+    slot = _session_slot()
+    run = st.query_params.get("run")
+    if slot.job is None and run and run not in slot.tried:
+        key = browser_key()
+        slot.pending_run = run if key is None else None
+        if key is not None:
+            slot.tried.add(run)
+            if (job := default_runs().claim(run, key)) is not None:
+                slot.job, slot.spec_key, slot.reattachable = job, spec_key(job.analysis.spec), True
+    return slot
+
+
+def set_job(job: TrainingJob) -> None:
+    """Make `job` the session's run (stopping the one it replaces); a run this browser can reattach to after a reload."""
+    slot = job_slot()
+    if slot.job is not None:
+        slot.job.stop()
+        default_runs().drop(slot.job)
+    key = browser_key()
+    slot.job, slot.spec_key, slot.pending_run, slot.reattachable = job, spec_key(job.analysis.spec), None, key is not None
+    if key is not None:
+        default_runs().add(job, key)
+
+
+def run_param() -> str | None:
+    """The `?run=` of this page: its run when a reload can reattach to it, or one still waiting to be claimed."""
+    slot = job_slot()
+    if slot.job is not None:
+        return slot.job.id if slot.reattachable else None
+    return slot.pending_run
 
 
 def spec_key(s: Spec) -> str:

@@ -1,48 +1,63 @@
-"""The Train page's parts: the control buttons, the live panel (a polling fragment) and the final numbers.
+"""The Train page's parts: the control buttons, the live panel and its charts.
 
-Buttons act through on_click callbacks on the session's TrainingJob; the job's thread trains; the
-fragment reads a snapshot about twice a second and redraws.
+Buttons act through on_click callbacks on the session's TrainingJob, whose batches train in a worker
+process. One polling fragment reads a snapshot twice a second (a little less often when a whole class
+trains at once) and redraws; the charts grow in place, by their new points only.
 """
 from __future__ import annotations
 
-import streamlit as st
-import torch
+import html
+import time
+from typing import Any
 
-from playground import inspection
+import plotly.graph_objects as go
+import streamlit as st
+
+from playground import i18n, inspection
+from playground.i18n import msg, t
 from playground.plots import dense as figs
 from playground.plots import training as charts
 from playground.analysis import Analysis
-from playground.training import JobLimitReached, Snapshot, TrainingJob, active_jobs
+from playground.training import Snapshot, TrainingJob, default_pool
 from playground.ui import state
+from playground.ui.components.browser_key import browser_key
+from playground.ui.components.live_chart import Chart, forget_sent, live_charts
+from playground.ui.widgets import PRESENT_SCALE
 
 POLL_SECONDS = 0.5
-CHART_SECONDS = 1.0
-BUSY_CHART_SECONDS = 3.0  # with many sessions training, charts refresh less often; the numbers stay at 2 Hz
-BUSY_JOBS = 3
-ENDED = ("finished", "stopped", "diverged", "failed")
+SECONDS_PER_RUN = 0.025  # the poll stretches with the runs training on the server: 0.75 s for a class of 30
+BUSY_POLL_SECONDS = 2.0  # the slowest poll, on an overloaded server
+RUN_SHARE = 0.25  # one poll may take this share of the interval (wall time); past it, Streamlit cuts polls short
+REPOLL_SECONDS = 5.0  # a page changes its poll interval at most this often (it costs a whole-page run)
+_poll_wall = [0.02]  # how long one poll of a page takes on this server now (a moving average; no user data)
+MAP_SECONDS = 1.0  # the decision map needs the weights from the worker and a pass over a grid: at most once a second
+MAP_WAIT_SECONDS = 0.3  # for those weights; else the map shows the last ones it had
+FIRST_POINT_WAIT = 0.3  # Start waits this long for the first batch, so the redraw right after shows a loss
+STEP_WAIT = 1.0  # Step waits for its batch, so the redraw right after shows it
+LOSS_HEIGHT, SIDE_HEIGHT, BELOW_HEIGHT = 400, 400, 300
 
 
-def _new_job(a: Analysis) -> TrainingJob:
+# ---------------------------------------------------------------- buttons
+def _job_for(a: Analysis) -> TrainingJob:
+    """The session's job when it can go on (same spec, not ended), else a fresh one: the rule for Start and Step."""
     slot = state.job_slot()
-    slot.stop()
-    job = TrainingJob(a)
-    slot.job = job
-    slot.spec_key = state.spec_key(state.spec())
-    slot.error = ""
-    return job
+    if slot.job is None or slot.job.ended or slot.spec_key != state.spec_key(state.spec()):
+        state.set_job(TrainingJob(a))
+    return state.job_slot().job
 
 
 def _start() -> None:
-    slot = state.job_slot()
-    a = state.analysis()
-    try:
-        job = slot.job
-        if job is None or job.snapshot().status in ENDED or slot.spec_key != state.spec_key(state.spec()):
-            job = _new_job(a)
-        job.start()
-        job.wait_for_step(job.snapshot().step + 1, timeout=0.3)  # so the first redraw already has a loss point
-    except JobLimitReached as e:
-        slot.error = str(e)
+    job = _job_for(state.analysis())
+    before = job.snapshot().step
+    job.start()
+    job.wait_for_step(before + 1, FIRST_POINT_WAIT)
+
+
+def _step() -> None:
+    job = _job_for(state.analysis())
+    before = job.snapshot().step
+    job.step_once()
+    job.wait_for_step(before + 1, STEP_WAIT)
 
 
 def _pause() -> None:
@@ -55,160 +70,226 @@ def _resume() -> None:
         job.resume()
 
 
-def _step() -> None:
-    slot = state.job_slot()
-    try:
-        job = slot.job
-        if job is None or job.snapshot().status in ENDED or slot.spec_key != state.spec_key(state.spec()):
-            job = _new_job(state.analysis())
-        before = job.snapshot().step
-        job.step_once()
-        job.wait_for_step(before + 1, timeout=1.0)  # so the redraw right after shows the step
-    except JobLimitReached as e:
-        slot.error = str(e)
-
-
 def _stop() -> None:
     state.job_slot().stop()
 
 
 def _reset() -> None:
-    _new_job(state.analysis())
-    state.notify("Reset: fresh weights from the same seed. Press Start to train.", "info")
+    state.set_job(TrainingJob(state.analysis()))
+    state.notify(msg("train.notice.reset"), "info")
 
 
 def _set_lr(key: str) -> None:
     value = st.session_state.get(key)
-    job = state.job_slot().job
-    if job is not None and value:
+    if (job := state.job_slot().job) is not None and value:
         job.set_lr(float(value))
 
 
 def controls(a: Analysis) -> None:
-    slot = state.job_slot()
-    job = slot.job
+    default_pool().warm()  # a worker boots while the learner looks at the page, not after Start
+    job = state.job_slot().job
     snap = job.snapshot() if job is not None else None
     status = snap.status if snap else "idle"
-    cols = st.columns([1, 1, 1, 1, 1, 1, 2.2], vertical_alignment="bottom")
-    start_label = "Restart" if status in ENDED else "Start"
-    cols[0].button(start_label, key="btn-start", type="primary", icon=":material/play_arrow:", on_click=_start, width="stretch",
-                   disabled=status in ("running", "paused"), help="Train from the first epoch with fresh weights.")
-    cols[1].button("Pause", key="btn-pause", icon=":material/pause:", on_click=_pause, width="stretch", disabled=status != "running")
-    cols[2].button("Resume", key="btn-resume", icon=":material/resume:", on_click=_resume, width="stretch", disabled=status != "paused")
-    cols[3].button("Step", key="btn-step", icon=":material/skip_next:", on_click=_step, width="stretch",
-                   disabled=status == "running", help="Train exactly one mini-batch, then stay paused.")
-    cols[4].button("Stop", key="btn-stop", icon=":material/stop:", on_click=_stop, width="stretch", disabled=status not in ("running", "paused"))
-    cols[5].button("Reset", key="btn-reset", icon=":material/restart_alt:", on_click=_reset, width="stretch",
-                   help="Discard the trained weights; new weights from the same seed.")
-    base_lr = a.optimizer.lr
-    current = snap.lr_changes[-1][1] if snap and snap.lr_changes else base_lr
-    lr_key = f"live-lr:{id(job)}"
-    cols[6].number_input("Learning rate (changes take effect live)", min_value=1e-6, max_value=10.0, value=float(current), format="%g",
-                         step=None, key=lr_key, on_change=_set_lr, args=(lr_key,), disabled=job is None or status in ENDED,
-                         help="Change η while training runs; the change is marked on the loss chart.")
-    if slot.error:
-        st.error(slot.error)
+    ended = bool(snap and snap.status in ("finished", "stopped", "diverged", "failed"))
+    active = status in ("queued", "running", "paused")
+    cols = st.columns([1.25, 1, 1, 1, 1, 1, 2.2], vertical_alignment="bottom")  # Start becomes Restart, 重新开始
+    cols[0].button(t("train.buttons.restart" if ended else "train.buttons.start"), key="btn-start", type="primary",
+                   icon=":material/play_arrow:", on_click=_start, width="stretch", disabled=active, help=t("train.buttons.start_help"))
+    cols[1].button(t("train.buttons.pause"), key="btn-pause", icon=":material/pause:", on_click=_pause, width="stretch",
+                   disabled=status != "running")
+    cols[2].button(t("train.buttons.resume"), key="btn-resume", icon=":material/resume:", on_click=_resume, width="stretch",
+                   disabled=status != "paused")
+    cols[3].button(t("train.buttons.step"), key="btn-step", icon=":material/skip_next:", on_click=_step, width="stretch",
+                   disabled=status in ("running", "queued"), help=t("train.buttons.step_help"))
+    cols[4].button(t("train.buttons.stop"), key="btn-stop", icon=":material/stop:", on_click=_stop, width="stretch", disabled=not active)
+    cols[5].button(t("train.buttons.reset"), key="btn-reset", icon=":material/restart_alt:", on_click=_reset, width="stretch",
+                   help=t("train.buttons.reset_help"))
+    if state.view().shows("lr"):
+        current = snap.lr_changes[-1][1] if snap and snap.lr_changes else a.optimizer.lr
+        lr_key = f"live-lr:{job.id if job else ''}"
+        cols[6].number_input(t("train.lr.label"), min_value=1e-6, max_value=10.0, value=float(current), format="%g", step=None,
+                             key=lr_key, on_change=_set_lr, args=(lr_key,), disabled=job is None or ended, help=t("train.lr.help"))
+
+
+# ---------------------------------------------------------------- status and numbers
+def _ordinal(n: int) -> str:
+    kind = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return t(f"train.queue.ordinal_{kind}", n=n)
 
 
 def _banner(snap: Snapshot) -> None:
-    if snap.status == "diverged":
-        st.error(snap.message, icon=":material/warning:")
-    elif snap.status == "failed":
-        st.error(snap.message)
+    message = str(snap.message) if snap.message is not None else ""
+    if snap.status in ("diverged", "failed"):
+        st.error(message, icon=":material/warning:")
+    elif snap.status == "finished" and snap.warning is not None:
+        st.warning(f"{message}\n\n{snap.warning}", icon=":material/trending_up:")
     elif snap.status == "finished":
-        st.success(snap.message, icon=":material/check_circle:")
+        st.success(message, icon=":material/check_circle:")
     elif snap.status == "stopped":
-        st.info(snap.message)
+        st.info(message)
+    elif snap.status == "queued":
+        st.info(t("train.queue.waiting", place=_ordinal(snap.place or 1)), icon=":material/hourglass_top:")
 
 
 def _progress(snap: Snapshot) -> None:
-    left = snap.seconds_left
-    eta = f" · about {left:.0f} s left" if left is not None and snap.status == "running" else ""
-    rate = f" · {snap.samples_per_second:,.0f} samples/s" if snap.samples_per_second else ""
-    within = snap.step - snap.epoch * snap.steps_per_epoch
-    st.progress(snap.progress, text=f"{snap.status.capitalize()} · epoch {snap.epoch}/{snap.total_epochs} "
-                                    f"(batch {max(0, within)}/{snap.steps_per_epoch}){rate}{eta}")
+    within = max(0, snap.step - snap.epoch * snap.steps_per_epoch)
+    text = t("train.progress.line", status=t(f"train.state.{snap.status}"), epoch=snap.epoch, total=snap.total_epochs,
+             batch=within, batches=snap.steps_per_epoch)
+    if snap.samples_per_second:
+        text += t("train.progress.rate", rate=f"{snap.samples_per_second:,.0f}")
+    if snap.seconds_left is not None and snap.status == "running":
+        text += t("train.progress.left", seconds=f"{snap.seconds_left:.0f}")
+    st.progress(snap.progress, text=text)
+
+
+METRICS_CSS = """<style>
+  .pg-metrics {display: grid; grid-template-columns: repeat(5, minmax(0, 1fr)); gap: 1rem; margin: 0.2rem 0 0.6rem 0;}
+  .pg-metric-label {font-size: 0.875rem; color: #31333f;}
+  .pg-metric-value {font-size: 1.75em; line-height: 1.3;}
+  .pg-metric-delta {display: inline-block; font-size: 0.8rem; padding: 0 0.4rem; border-radius: 0.5rem;}
+  .pg-metric-delta.good {color: #177233; background: #dcfce7;} .pg-metric-delta.bad {color: #b91c1c; background: #fee2e2;}
+</style>"""
+
+
+def _metric(label: str, value: str, delta: str | None = None, good: bool = True) -> str:
+    arrow = ("↑" if delta and not delta.startswith("-") else "↓") if delta else ""
+    badge = f"<div class='pg-metric-delta {'good' if good else 'bad'}'>{arrow} {html.escape(delta)}</div>" if delta else ""
+    return f"<div><div class='pg-metric-label'>{html.escape(label)}</div><div class='pg-metric-value'>{html.escape(value)}</div>{badge}</div>"
 
 
 def _metrics(snap: Snapshot) -> None:
+    """The last epoch's numbers, as one element (cheaper to refresh than five): epoch, losses, accuracy, time."""
     if not snap.epochs:
         return
     last = snap.epochs[-1]
     prev = snap.epochs[-2] if len(snap.epochs) > 1 else None
-    cols = iter(st.columns(5))  # filled left to right: a regression has no accuracy, and leaves no gap for it
-    next(cols).metric("Epoch", f"{last.epoch}/{snap.total_epochs}")
-    next(cols).metric("Train loss", f"{last.train_loss:.4f}", delta=f"{last.train_loss - prev.train_loss:+.4f}" if prev else None, delta_color="inverse")
-    next(cols).metric("Test loss", f"{last.test_loss:.4f}", delta=f"{last.test_loss - prev.test_loss:+.4f}" if prev else None, delta_color="inverse")
+    cells = [_metric(t("train.metrics.epoch"), f"{last.epoch}/{snap.total_epochs}")]
+    for key, now, before in (("train_loss", last.train_loss, prev and prev.train_loss), ("test_loss", last.test_loss, prev and prev.test_loss)):
+        delta = f"{now - before:+.4f}" if prev else None
+        cells.append(_metric(t(f"train.metrics.{key}"), f"{now:.4f}", delta, good=prev is None or now <= before))
     if last.test_accuracy is not None:
-        next(cols).metric("Test accuracy", f"{last.test_accuracy:.1%}",
-                          delta=f"{100 * (last.test_accuracy - prev.test_accuracy):+.1f} pts" if prev else None)
-    next(cols).metric("Time", f"{last.seconds:.1f} s")
+        change = 100 * (last.test_accuracy - prev.test_accuracy) if prev else 0.0
+        delta = t("train.metrics.points", delta=f"{change:+.1f}") if prev else None
+        cells.append(_metric(t("train.metrics.test_accuracy"), f"{last.test_accuracy:.1%}", delta, good=change >= 0))
+    cells.append(_metric(t("train.metrics.time"), t("train.metrics.seconds", seconds=f"{last.seconds:.1f}")))
+    st.markdown(f"<div class='pg-metrics'>{''.join(cells)}</div>", unsafe_allow_html=True)
+
+
+# ---------------------------------------------------------------- the live panel
+def _poll_seconds() -> float:
+    """Twice a second; a little less often when a whole class trains, and much less on an overloaded server.
+
+    A poll that takes longer than its share of the interval is cut short by the next one (Streamlit interrupts a
+    fragment run for the next request): polled faster than it can answer, a server delivers nothing at all.
+    """
+    training, _, _ = default_pool().counts()
+    return round(min(BUSY_POLL_SECONDS, max(POLL_SECONDS, training * SECONDS_PER_RUN, _poll_wall[0] / RUN_SHARE)), 1)
+
+
+def _timed_poll(every: float | None, began: float) -> None:
+    """Fold this poll's wall time in; when the server's pace has moved far from `every`, rerun the page to re-time it."""
+    _poll_wall[0] = 0.9 * _poll_wall[0] + 0.1 * (time.perf_counter() - began)
+    last = st.session_state.get("_poll_set", 0.0)
+    if every and abs(_poll_seconds() - every) > 0.3 * every and time.monotonic() - last > REPOLL_SECONDS:
+        st.session_state["_poll_set"] = time.monotonic()
+        st.rerun(scope="app")
 
 
 def live_panel(a: Analysis) -> None:
-    """Two polling fragments: the status line and numbers twice a second, the charts once a second.
+    """One polling fragment: status, numbers and charts, while a run waits or trains.
 
-    Redrawing charts is the costly part in the browser; the numbers are what must feel live.
+    One, because Streamlit interrupts a fragment run when another fragment's timer fires: on a busy server
+    two timers per page keep cutting each other short. And few elements in it: each one a refresh sends
+    costs the server a wake-up of its event loop, so the numbers are one element and the charts another
+    (they send their new points only). A change of status reruns the page once, so the buttons and the
+    polling follow it.
     """
+    forget_sent()
     job = state.job_slot().job
-    running = job is not None and job.running
+    shown = job.snapshot().status if job is not None else "idle"
+    every = _poll_seconds() if shown in ("queued", "running") else None
+    charted = job.analysis if job is not None else a  # a run of an earlier version of the model: its own model and data
+    st.html(METRICS_CSS)  # styles only: Streamlit applies them without a visible element
+    log_y, show_test = st.session_state.get("loss-log", False), _has_map(charted) and st.session_state.get("show-test", False)
 
-    @st.fragment(run_every=POLL_SECONDS if running else None)
-    def status() -> None:
-        torch.set_num_threads(1)  # fragment reruns run on a fresh thread
+    @st.fragment(run_every=every)
+    def live() -> None:
+        began = time.perf_counter()
         job = state.job_slot().job
         if job is None:
-            st.info("Press **Start** to train, or **Step** to train one mini-batch at a time.")
+            st.info(t("train.panel.reattaching" if state.job_slot().pending_run else "train.panel.press_start"))
+            live_charts("charts", _chart_rows(charted, None, None, log_y, show_test))
             return
         snap = job.snapshot()
-        if running and snap.status != "running":
-            st.rerun(scope="app")  # buttons outside the fragments must see the new status
+        if snap.status != shown:
+            st.rerun(scope="app")
         _banner(snap)
         _progress(snap)
         _metrics(snap)
+        live_charts("charts", _chart_rows(charted, job, snap, log_y, show_test))
+        _timed_poll(every, began)
 
-    busy = active_jobs() >= BUSY_JOBS
-    chart_every = BUSY_CHART_SECONDS if busy else CHART_SECONDS
+    live()
+    _chart_options(charted, shown == "running")
+    browser_key()
 
-    @st.fragment(run_every=chart_every if running else None)
-    def plots() -> None:
-        torch.set_num_threads(1)
-        job = state.job_slot().job
-        if job is None:
-            # Drawn empty now so the browser has loaded its charting code before the first loss arrives
-            st.plotly_chart(charts.empty_loss_chart(), key="chart-loss")
-            return
-        snap = job.snapshot()
-        has_acc = bool(snap.epochs) and snap.epochs[-1].test_accuracy is not None
-        # beside the loss: the decision map, else accuracy; with neither, the loss chart takes the whole width
-        if _has_map(a):  # the main view for 2-D data (as in TensorFlow Playground): half the width
-            c1, c2 = st.columns([1, 1])
-        elif a.dataset is not None and a.dataset.is_classification:  # accuracy beside the loss
-            c1, c2 = st.columns([3, 2])
-        else:
-            c1, c2 = st.container(), None
-        with c1:
-            log_y = st.toggle("Log scale", key="loss-log", help="Show the loss on a logarithmic axis.")
-            st.plotly_chart(charts.loss_chart(snap, log_y=log_y), key="chart-loss")
-        side = ""
-        if c2 is not None:
-            with c2:
-                side = _boundary_or_accuracy(a, job, snap)
-        if running:
-            # Streamlit draws each update as a new chart, so a zoom lasts only until the next redraw
-            every = f"Many sessions are training on this server, so the charts redraw every {chart_every:.0f} s" if busy else \
-                "The charts redraw every second"
-            st.caption(f"{every} while training: pause to zoom in and explore them.")
-        if busy and running:
-            return
-        # The learning-rate chart earns its place only when η changes (schedule, warm-up or a live change)
-        lr_moves = a.training.lr_schedule != "constant" or a.training.warmup_epochs > 0 or bool(snap.lr_changes)
-        below = [c for c, show in ((charts.accuracy_chart, has_acc and side != "accuracy"), (charts.lr_chart, lr_moves and bool(snap.epochs))) if show]
-        for col, chart in zip(st.columns(len(below)) if below else [], below):
-            col.plotly_chart(chart(snap), key=f"chart-{chart.__name__}")
 
-    status()
-    plots()
+def _chart_options(a: Analysis, running: bool) -> None:
+    """Under the charts and outside the polling fragment (a change redraws the page): log scale, the map's test points."""
+    cols = st.columns([1, 1, 3] if _has_map(a) else [1, 4], vertical_alignment="center")
+    cols[0].toggle(t("train.charts.log_toggle"), key="loss-log", help=t("train.charts.log_help"))
+    if _has_map(a):
+        cols[1].toggle(t("train.charts.show_test"), key="show-test", value=False)
+    if running:
+        cols[-1].caption(t("train.charts.live_caption"))
+
+
+def _chart_rows(a: Analysis, job: TrainingJob | None, snap: Snapshot | None, log_y: bool, show_test: bool) -> list[list[Chart]]:
+    """The loss chart; beside it the decision map (2-D and 1-D inputs) or accuracy; below, what is left to show."""
+    scale = PRESENT_SCALE if state.view().present else 1.0
+    loss = _loss_chart(snap, log_y, scale)
+    if snap is None:
+        return [[loss]]
+    top, below = [loss], []
+    if _has_map(a):  # the main view for 2-D data (as in TensorFlow Playground): half the width
+        top.append(_map_chart(a, job, snap, show_test, scale))
+        if a.dataset.is_classification:
+            below.append(_accuracy_chart(snap, BELOW_HEIGHT, scale))
+    elif a.dataset.is_classification:
+        loss.width = 3
+        top.append(_accuracy_chart(snap, SIDE_HEIGHT, scale, width=2))
+    # The learning-rate chart earns its place only when η changes (schedule, warm-up or a live change)
+    if (a.training.lr_schedule != "constant" or a.training.warmup_epochs > 0 or snap.lr_changes) and snap.epochs:
+        below.append(_lr_chart(snap, BELOW_HEIGHT, scale))
+    return [top, below] if below else [top]
+
+
+def _scaled(fig: dict[str, Any], scale: float) -> dict[str, Any]:
+    """Larger type in presentation mode, read from a projector's distance."""
+    font = fig["layout"].setdefault("font", {})
+    font["size"] = round(font.get("size", 15) * scale)
+    return fig
+
+
+def _loss_chart(snap: Snapshot | None, log_y: bool, scale: float) -> Chart:
+    height = round(LOSS_HEIGHT * scale)
+    if snap is None:  # drawn empty now, so the browser has loaded Plotly before the first loss arrives
+        return Chart("loss", lambda: _scaled(charts.empty_loss_figure(log_y, height), scale), [], ("empty", log_y, i18n.current(), scale), height)
+    signature = (snap.run_id, snap.loss_stride, log_y, i18n.current(), len(snap.lr_changes), bool(snap.loss_steps), scale)
+    return Chart("loss", lambda: _scaled(charts.loss_figure(snap, log_y, height), scale), charts.loss_traces(snap), signature, height,
+                 ui=f"{snap.run_id}:{log_y}")
+
+
+def _accuracy_chart(snap: Snapshot, height: int, scale: float, width: float = 1.0) -> Chart:
+    h = round(height * scale)
+    return Chart("accuracy", lambda: _scaled(charts.accuracy_figure(snap, h), scale), charts.accuracy_traces(snap),
+                 (snap.run_id, i18n.current(), h), h, width, ui=snap.run_id)
+
+
+def _lr_chart(snap: Snapshot, height: int, scale: float) -> Chart:
+    h = round(height * scale)
+    return Chart("lr", lambda: _scaled(charts.lr_figure(snap, h), scale), charts.lr_traces(snap),
+                 (snap.run_id, i18n.current(), len(snap.lr_changes), h), h, ui=snap.run_id)
 
 
 def _has_map(a: Analysis) -> bool:
@@ -217,22 +298,29 @@ def _has_map(a: Analysis) -> bool:
     return ds is not None and ds.input_kind == "float" and ds.input_shape in ((2,), (1,))
 
 
-def _boundary_or_accuracy(a: Analysis, job: TrainingJob, snap: Snapshot) -> str:
-    """The chart beside the loss: the decision map for 1-D/2-D inputs, else accuracy; returns which."""
-    ds = a.dataset
-    if _has_map(a) and state.job_slot().spec_key == state.spec_key(state.spec()):  # a job of another model has other inputs
-        show_test = st.toggle("Show test points", key="show-test", value=False)
-        model = job.model_copy()
-        if ds.input_shape == (2,):
-            grid = inspection.decision_grid(model, a, ds, resolution=60)
-            st.plotly_chart(figs.decision_boundary(grid, ds.x_train, ds.y_train, ds.x_test if show_test else None,
-                                                   ds.y_test if show_test else None), key="chart-boundary")
-        else:
-            curve = inspection.decision_curve(model, a, ds)
-            st.plotly_chart(figs.regression_curve(curve, ds.x_train, ds.y_train, ds.x_test if show_test else None,
-                                                  ds.y_test if show_test else None), key="chart-curve")
-        return "map"
-    if snap.epochs and snap.epochs[-1].test_accuracy is not None:
-        st.plotly_chart(charts.accuracy_chart(snap, height=400), key="chart-acc")
-        return "accuracy"
-    return ""
+def _map_chart(a: Analysis, job: TrainingJob, snap: Snapshot, show_test: bool, scale: float) -> Chart:
+    height = round(SIDE_HEIGHT * scale)
+    return Chart("map", lambda: _decision_map(a, job, show_test, height, scale).to_json(), [],
+                 (snap.run_id, _map_step(snap), show_test, i18n.current(), scale), height, ui=f"{snap.run_id}:{show_test}")
+
+
+def _map_step(snap: Snapshot) -> int:
+    """The step the decision map shows: the latest, moving on at most once a second (less often on a busy server)."""
+    run, step, when = st.session_state.get("_map_step", ("", -1, 0.0))
+    every = max(MAP_SECONDS, default_pool().counts()[0] * SECONDS_PER_RUN * 4)
+    if run != snap.run_id or (step != snap.step and time.monotonic() - when >= every):
+        run, step, when = snap.run_id, snap.step, time.monotonic()
+        st.session_state["_map_step"] = (run, step, when)
+    return step
+
+
+def _decision_map(a: Analysis, job: TrainingJob, show_test: bool, height: int, scale: float) -> go.Figure:
+    """The live decision map (2 inputs) or prediction curve (1 input), drawn as the Inspect page draws it."""
+    ds, model = a.dataset, job.model_copy(wait=MAP_WAIT_SECONDS)
+    test = (ds.x_test, ds.y_test) if show_test else (None, None)
+    if ds.input_shape == (2,):
+        fig = figs.decision_boundary(inspection.decision_grid(model, a, ds, resolution=60), ds.x_train, ds.y_train, *test)
+    else:
+        fig = figs.regression_curve(inspection.decision_curve(model, a, ds), ds.x_train, ds.y_train, *test)
+    fig.update_layout(template=None, height=height, font={"size": round((fig.layout.font.size or 15) * scale)})
+    return fig  # no template: Plotly's default theme, its 7 kB would travel with every update

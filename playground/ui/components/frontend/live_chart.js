@@ -1,0 +1,125 @@
+// The live charts of the Train page, in one element: rows of Plotly charts, each updated in place. Every update
+// calls Plotly.react on the same graph, so a zoom (layout.uirevision) and a hover label (put back after each
+// redraw) survive while a figure grows. Python sends a figure whole once, then only the new points of its
+// traces; a gap (a missed update) asks for every figure again.
+function loadPlotly(src) {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!window.__pgPlotly) {
+    window.__pgPlotly = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = src;
+      script.onload = () => resolve(window.Plotly);
+      script.onerror = reject;
+      document.head.appendChild(script);
+    });
+  }
+  return window.__pgPlotly;
+}
+
+function chartBox(id) {
+  const box = document.createElement("div");
+  box.className = "pg-live-chart";
+  box.dataset.chart = id;
+  box.style.minWidth = "0";
+  box.pg = { figure: null, revision: 0, dragging: false, stale: false, hover: null };
+  // While a zoom box is being dragged, redraws wait: one would cancel the drag
+  const release = () => { if (box.pg.dragging) { box.pg.dragging = false; if (box.pg.stale) draw(box); } };
+  box.addEventListener("pointerdown", () => { box.pg.dragging = true; });
+  window.addEventListener("pointerup", release, true);
+  window.addEventListener("mouseup", release, true);
+  // The row's shape can change under a drawn graph (a chart added beside it): fit the graph to its box
+  new ResizeObserver(() => { if (window.Plotly && box.querySelector(".main-svg")) window.Plotly.Plots.resize(box); }).observe(box);
+  return box;
+}
+
+function draw(box) {
+  const state = box.pg;
+  state.stale = state.dragging;
+  if (state.dragging || !window.Plotly || !state.figure) return;
+  window.Plotly.react(box, state.figure.data, state.figure.layout, { displaylogo: false, responsive: true });
+  if (!state.hooked) {
+    state.hooked = true;
+    box.on("plotly_hover", (e) => { state.hover = e.points.map((p) => ({ curveNumber: p.curveNumber, pointNumber: p.pointNumber })); });
+    box.on("plotly_unhover", () => { state.hover = null; });
+  } else if (state.hover) {
+    // A redraw removes the hover label: put it back on the same points
+    try { window.Plotly.Fx.hover(box, state.hover); } catch (e) { state.hover = null; }
+  }
+}
+
+// Plotly writes a zoom into the layout it drew; a whole new figure (sent when, say, the batch losses are
+// thinned) would drop it, uirevision or not, so the zoomed ranges move over to the new layout.
+function keepZoom(previous, next, uirevision) {
+  if (!previous || previous.uirevision !== uirevision) return;
+  for (const axis of ["xaxis", "yaxis"]) {
+    const before = previous[axis];
+    if (before && before.autorange === false && Array.isArray(before.range)) {
+      next[axis] = { ...(next[axis] || {}), range: before.range.slice(), autorange: false };
+    }
+  }
+}
+
+function extend(figure, parts) {
+  for (const [i, part] of Object.entries(parts)) {
+    const trace = figure.data[Number(i)];
+    if (!trace || trace.x.length < part.from) return false;
+    trace.x.length = part.from;
+    trace.y.length = part.from;
+    trace.x.push(...part.x);
+    trace.y.push(...part.y);
+  }
+  return true;
+}
+
+const RESYNC = 0, REDRAW = 1, SAME = 2;
+
+// Fold one chart's update into its box: REDRAW, SAME (nothing new), or RESYNC (it needs the whole figure again)
+function update(box, chart) {
+  const state = box.pg;
+  box.style.height = `${chart.height}px`;
+  const parts = chart.extend || {};
+  if (chart.figure) {
+    state.figure = typeof chart.figure === "string" ? JSON.parse(chart.figure) : chart.figure;
+    keepZoom(box.layout, state.figure.layout, chart.uirevision); // box.layout: the layout Plotly drew last
+  } else if (!state.figure || !extend(state.figure, parts)) {
+    state.figure = null;
+    return RESYNC;
+  } else if (!Object.keys(parts).length && box.querySelector(".main-svg")) {
+    return SAME;
+  }
+  state.figure.layout.uirevision = chart.uirevision;
+  state.figure.layout.datarevision = ++state.revision;
+  return REDRAW;
+}
+
+function layout(root, rows) {
+  // One grid row per chart row, its columns in the given proportions; a box keeps its graph by chart id,
+  // and the rows are rebuilt only when their shape changes
+  const boxes = new Map([...root.querySelectorAll(".pg-live-chart")].map((b) => [b.dataset.chart, b]));
+  const shape = JSON.stringify(rows.map((row) => row.map((c) => [c.id, c.width])));
+  const placed = rows.flatMap((row) => row.map((chart) => [boxes.get(chart.id) || chartBox(chart.id), chart]));
+  if (root.dataset.shape !== shape) {
+    root.dataset.shape = shape;
+    let i = 0;
+    root.replaceChildren(...rows.map((row) => {
+      const line = document.createElement("div");
+      line.style.cssText = "display:grid;gap:1rem;margin-bottom:0.5rem;" +
+        `grid-template-columns:${row.map((c) => `minmax(0,${c.width}fr)`).join(" ")}`;
+      row.forEach(() => line.appendChild(placed[i++][0]));
+      return line;
+    }));
+  }
+  return placed;
+}
+
+export default function ({ data, parentElement, setTriggerValue }) {
+  const root = parentElement.querySelector(":scope > .pg-live-charts") || parentElement.appendChild(
+    Object.assign(document.createElement("div"), { className: "pg-live-charts" }));
+  const placed = layout(root, data.rows);
+  const outcome = placed.map(([box, chart]) => update(box, chart));
+  if (outcome.includes(RESYNC)) {
+    setTriggerValue("resync", true);
+    return;
+  }
+  loadPlotly(data.plotly).then(() => placed.forEach(([box], i) => outcome[i] === REDRAW && draw(box)));
+}
