@@ -94,7 +94,8 @@ def test_build_from_palette_then_train_pause_resume(page, app_url):
     _open(page, f"{app_url}/?spec={encode_link(EMPTY_SPIRAL)}")
     expect(page.get_by_text("The model is empty")).to_be_visible()
     for i, name in enumerate(("Linear", "Tanh", "Linear", "Tanh", "Linear")):
-        page.get_by_role("button", name=name, exact=True).click()
+        wait_idle(page)  # while a rerun draws, the old palette and the new one can both be on the page
+        page.get_by_role("button", name=name, exact=True).first.click()
         _expect_card(page, i, f"{i} · {name}")
     _set_number(page, 4, "out_features", "2", "(2,) · 34 params")
     _go(page, "Train")

@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -325,7 +326,28 @@ def test_sixty_sessions_stick_to_two_replicas_and_survive_losing_one(tmp_path):
         with serve_app(tmp_path / "replica-a.log") as (url_a, pid_a), serve_app(tmp_path / "replica-b.log") as (url_b, _):
             a, b = urlparse(url_a).netloc, urlparse(url_b).netloc
             with serve_nginx(tmp_path, [a, b]) as base:
-                asyncio.run(_scenario(base, a, pid_a, b))
+                run_in_own_loop(_scenario(base, a, pid_a, b))
+
+
+def run_in_own_loop(coroutine) -> None:
+    """Run `coroutine` to its end on a fresh event loop in its own thread.
+
+    Playwright's synchronous API, used by the browser tests earlier in the same pytest process, keeps
+    an event loop running in the main thread, where asyncio.run() refuses to start another one.
+    """
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(coroutine)
+        except BaseException as error:  # handed back to the test's thread
+            failure.append(error)
+
+    thread = threading.Thread(target=target, name="replica-scenario")
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
 
 
 async def _scenario(base: str, a: str, pid_a: int, b: str) -> None:
