@@ -18,12 +18,8 @@ if not a.ok:
 snap = parts.snapshot(a)
 parts.snapshot_bar(snap)
 tabs = parts.tabs()
-if tabs["inside"].open:
-    with tabs["inside"]:
-        layers.look_inside(a, snap)
-if tabs["dynamics"].open:
-    with tabs["dynamics"]:
-        training.dynamics(a, snap)
-if tabs["evaluation"].open:
-    with tabs["evaluation"]:
-        training.evaluation(a, snap)
+views = {"inside": layers.look_inside, "dynamics": training.dynamics, "evaluation": training.evaluation}
+for name, draw in views.items():
+    if name in tabs and tabs[name].open:
+        with tabs[name]:
+            draw(a, snap)

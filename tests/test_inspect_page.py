@@ -79,6 +79,9 @@ KITCHEN_SINKS = {  # with the examples, every layer type that is not an activati
     "series": {"dataset": {"name": "sine_forecast", "n_samples": 200, "seq_len": 8}, "layers": [
         {"type": "RNN", "hidden_size": 8, "nonlinearity": "relu"}, {"type": "LSTM", "hidden_size": 8, "num_layers": 2},
         {"type": "SequencePool", "mode": "max"}, {"type": "Linear", "out_features": 1}]},
+    "features": {"dataset": {"name": "circle"}, "layers": [
+        {"type": "InputFeatures", "features": ["x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)"]},
+        {"type": "Linear", "out_features": 8}, {"type": "Tanh"}, {"type": "Linear", "out_features": 2}]},
 }
 PANELS = {**{k: FAMILIES[k] for k in ("cnn_digits", "transformer_reverse", "lstm_majority", "gru_sine", "mlp_spiral")},
           **KITCHEN_SINKS}

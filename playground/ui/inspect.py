@@ -26,6 +26,7 @@ from playground.model import build_model
 from playground.plots import conv as conv_figs
 from playground.plots import outputs as output_figs
 from playground.ui import state
+from playground.ui import widgets
 from playground.ui.widgets import plain, say
 
 SNAPSHOT, FRESH, TAB, VIEW = "insp-snapshot", "insp-fresh", "insp-tab", "insp-view"
@@ -112,22 +113,27 @@ def snapshot_bar(snap: Snapshot) -> None:
 
 
 # ---------------------------------------------------------------- the view switch
-def _on_tab(labels: list[str]) -> None:
-    st.session_state[VIEW] = VIEWS[labels.index(st.session_state[TAB])]
+def _on_tab(views: list[str], labels: list[str]) -> None:
+    st.session_state[VIEW] = views[labels.index(st.session_state[TAB])]
 
 
-def tabs() -> dict[str, bool]:
-    """The three views as tabs; only the open one's body runs (Streamlit's lazy tabs: on_change reruns)."""
-    labels = [t(f"inspect.tab.{v}") for v in VIEWS]
-    chosen = st.session_state.get(VIEW, VIEWS[0])
+def tabs() -> dict[str, Any]:
+    """The views a teacher has not hidden, as tabs; only the open one's body runs (Streamlit's lazy tabs)."""
+    views = [v for v in VIEWS if state.view().shows(f"inspect.{v}")]
+    if not views:
+        say("info", t("inspect.page.all_hidden"))
+        return {}
+    labels = [t(f"inspect.tab.{v}") for v in views]
+    chosen = st.session_state.get(VIEW, views[0])
+    chosen = chosen if chosen in views else views[0]
     # the chosen view is kept by id, so switching the language (which renames the tabs) keeps it open
-    containers = st.tabs(labels, key=TAB, on_change=_on_tab, args=(labels,), default=labels[VIEWS.index(chosen)])
-    return {v: c for v, c in zip(VIEWS, containers)}
+    containers = st.tabs(labels, key=TAB, on_change=_on_tab, args=(views, labels), default=labels[views.index(chosen)])
+    return dict(zip(views, containers))
 
 
 def chart(snap: Snapshot, tr: inspection.Trace | None, key: str, build: Callable[[], go.Figure], *args: Any) -> None:
     """A figure drawn from the snapshot's cache: `key` names the chart, `args` are whatever else changes it."""
-    st.plotly_chart(snap.figure(tr, (key, *args), build), key=key)
+    widgets.chart(snap.figure(tr, (key, *args), build), key=key)
 
 
 def formula(latex: str, caption: str) -> None:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from playground import i18n
 from playground.i18n import t
 from playground.lessons import LESSONS, Lesson, number
 from playground.ui import state
@@ -20,11 +21,16 @@ PAGES = (
 def pages() -> dict:
     """The navigation in two sections, titled in the session's language; url paths are the same in every language."""
     playground = [st.Page(path, title=t(f"app.nav.{name}"), icon=icon, default=i == 0) for i, (path, name, icon) in enumerate(PAGES)]
-    learn = [st.Page(lesson.page, title=f"{number(lesson.slug)}. {t(f'learn_{lesson.slug}.title')}", icon=lesson.icon)
+    learn = [st.Page(lesson.page, title=f"{number(lesson.slug)}. {_nav_title(lesson.slug)}", icon=lesson.icon)
              for lesson in written_lessons()]
     if not state.view().shows("learn"):
         return {t("app.nav.playground"): playground}
     return {t("app.nav.playground"): playground, t("app.nav.learn"): learn}
+
+
+def _nav_title(slug: str) -> str:
+    """A lesson's name in the navigation: its short `nav` name where the title is too long for the sidebar."""
+    return t(f"learn_{slug}.nav") if i18n.has(f"learn_{slug}.nav") else t(f"learn_{slug}.title")
 
 
 def written_lessons() -> list[Lesson]:

@@ -27,11 +27,11 @@ def _app_root() -> str:
 def share_panel() -> None:
     with st.expander(t("share.title"), icon=":material/share:"):
         st.caption(t("share.caption"))
-        c1, c2, c3 = st.columns([1, 1, 1])
+        c1, c2 = st.columns(2)
         page = c1.selectbox(t("share.page"), list(PAGES), format_func={p: t(f"app.nav.{p}") for p in PAGES}.get, key="share-page")
         lang = c2.selectbox(t("share.language"), i18n.LANGS, index=i18n.LANGS.index(state.language()), format_func=i18n.NAMES.get,
                             key="share-lang")
-        present = c3.toggle(t("share.present"), key="share-present", help=t("share.present_help"))
+        present = st.toggle(t("share.present"), key="share-present", help=t("share.present_help"))
         st.markdown(t("share.hide"))
         with st.container(horizontal=True, wrap=True, gap="small"):
             hidden = frozenset(p for p in HIDEABLE if st.checkbox(t(f"view.part.{p.replace('.', '_')}"), key=f"share-hide-{p}"))

@@ -92,23 +92,23 @@ def controls(a: Analysis) -> None:
     status = snap.status if snap else "idle"
     ended = bool(snap and snap.status in ("finished", "stopped", "diverged", "failed"))
     active = status in ("queued", "running", "paused")
-    cols = st.columns([1.25, 1, 1, 1, 1, 1, 2.2], vertical_alignment="bottom")  # Start becomes Restart, 重新开始
-    cols[0].button(t("train.buttons.restart" if ended else "train.buttons.start"), key="btn-start", type="primary",
-                   icon=":material/play_arrow:", on_click=_start, width="stretch", disabled=active, help=t("train.buttons.start_help"))
-    cols[1].button(t("train.buttons.pause"), key="btn-pause", icon=":material/pause:", on_click=_pause, width="stretch",
-                   disabled=status != "running")
-    cols[2].button(t("train.buttons.resume"), key="btn-resume", icon=":material/resume:", on_click=_resume, width="stretch",
-                   disabled=status != "paused")
-    cols[3].button(t("train.buttons.step"), key="btn-step", icon=":material/skip_next:", on_click=_step, width="stretch",
-                   disabled=status in ("running", "queued"), help=t("train.buttons.step_help"))
-    cols[4].button(t("train.buttons.stop"), key="btn-stop", icon=":material/stop:", on_click=_stop, width="stretch", disabled=not active)
-    cols[5].button(t("train.buttons.reset"), key="btn-reset", icon=":material/restart_alt:", on_click=_reset, width="stretch",
-                   help=t("train.buttons.reset_help"))
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    with left.container(horizontal=True, vertical_alignment="bottom"):  # the buttons wrap on a narrow screen
+        st.button(t("train.buttons.restart" if ended else "train.buttons.start"), key="btn-start", type="primary",
+                  icon=":material/play_arrow:", on_click=_start, disabled=active, help=t("train.buttons.start_help"))
+        st.button(t("train.buttons.pause"), key="btn-pause", icon=":material/pause:", on_click=_pause, disabled=status != "running")
+        st.button(t("train.buttons.resume"), key="btn-resume", icon=":material/resume:", on_click=_resume,
+                  disabled=status != "paused")
+        st.button(t("train.buttons.step"), key="btn-step", icon=":material/skip_next:", on_click=_step,
+                  disabled=status in ("running", "queued"), help=t("train.buttons.step_help"))
+        st.button(t("train.buttons.stop"), key="btn-stop", icon=":material/stop:", on_click=_stop, disabled=not active)
+        st.button(t("train.buttons.reset"), key="btn-reset", icon=":material/restart_alt:", on_click=_reset,
+                  help=t("train.buttons.reset_help"))
     if state.view().shows("lr"):
         current = snap.lr_changes[-1][1] if snap and snap.lr_changes else a.optimizer.lr
         lr_key = f"live-lr:{job.id if job else ''}"
-        cols[6].number_input(t("train.lr.label"), min_value=1e-6, max_value=10.0, value=float(current), format="%g", step=None,
-                             key=lr_key, on_change=_set_lr, args=(lr_key,), disabled=job is None or ended, help=t("train.lr.help"))
+        right.number_input(t("train.lr.label"), min_value=1e-6, max_value=10.0, value=float(current), format="%g", step=None,
+                           key=lr_key, on_change=_set_lr, args=(lr_key,), disabled=job is None or ended, help=t("train.lr.help"))
 
 
 # ---------------------------------------------------------------- status and numbers
@@ -236,12 +236,12 @@ def live_panel(a: Analysis) -> None:
 
 def _chart_options(a: Analysis, running: bool) -> None:
     """Under the charts and outside the polling fragment (a change redraws the page): log scale, the map's test points."""
-    cols = st.columns([1, 1, 3] if _has_map(a) else [1, 4], vertical_alignment="center")
-    cols[0].toggle(t("train.charts.log_toggle"), key="loss-log", help=t("train.charts.log_help"))
-    if _has_map(a):
-        cols[1].toggle(t("train.charts.show_test"), key="show-test", value=False)
-    if running:
-        cols[-1].caption(t("train.charts.live_caption"))
+    with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
+        st.toggle(t("train.charts.log_toggle"), key="loss-log", help=t("train.charts.log_help"))
+        if _has_map(a):
+            st.toggle(t("train.charts.show_test"), key="show-test", value=False)
+        if running:
+            st.caption(t("train.charts.live_caption"))
 
 
 def _chart_rows(a: Analysis, job: TrainingJob | None, snap: Snapshot | None, log_y: bool, show_test: bool) -> list[list[Chart]]:

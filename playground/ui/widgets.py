@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import html
+import json
 from typing import Any, Callable
 
+import plotly.graph_objects as go
 import streamlit as st
 import torch
 
@@ -63,7 +65,7 @@ def page_frame(title: str, subtitle: str = "") -> None:
     ensure_navigation()
     torch.set_num_threads(1)  # per thread under OpenMP, and every run is a new thread
     state.ensure()
-    st.markdown(CSS, unsafe_allow_html=True)
+    st.markdown(CSS + _uploader_css(), unsafe_allow_html=True)
     if state.view().present:
         st.markdown(PRESENT_CSS, unsafe_allow_html=True)
         with st.container(horizontal=True, horizontal_alignment="right"):
@@ -80,6 +82,17 @@ def page_frame(title: str, subtitle: str = "") -> None:
         say(kind, str(message))
 
 
+def _uploader_css() -> str:
+    """Streamlit's file uploader speaks English only: its button takes our word for "Upload", and its line of
+    limits goes (each uploader's label states its own limit, in the page's language)."""
+    word = json.dumps(t("app.upload"), ensure_ascii=False)  # a catalog string, quoted as a CSS string
+    return f"""<style>
+  [data-testid="stFileUploaderDropzoneInstructions"] {{display: none;}}
+  [data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p {{font-size: 0;}}
+  [data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {{content: {word}; font-size: 1rem;}}
+</style>"""
+
+
 def _exit_presentation() -> None:
     state.set_view(View(False, state.view().hidden))
 
@@ -87,6 +100,7 @@ def _exit_presentation() -> None:
 def chart(fig, key: str, **kwargs: Any) -> None:
     """st.plotly_chart, with larger type and figures in presentation mode (read from a projector's distance)."""
     if state.view().present:
+        fig = go.Figure(fig)  # a copy: the figure may be cached, and is scaled once per drawing
         base = fig.layout.font.size or 15
         fig.update_layout(font={"size": round(base * PRESENT_SCALE)}, height=round((fig.layout.height or 360) * PRESENT_SCALE))
     st.plotly_chart(fig, key=key, **kwargs)

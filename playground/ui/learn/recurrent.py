@@ -10,7 +10,7 @@ from playground.model import build_model
 from playground.plots.lessons import recurrent as figs
 from playground.ui import state
 from playground.ui.learn.frame import PAGES, lesson_header, next_lesson, try_it
-from playground.ui.widgets import plain
+from playground.ui.widgets import chart, plain
 
 SLUG = "recurrent"
 
@@ -117,7 +117,7 @@ def _long_gap() -> None:
         st.caption(t("learn_recurrent.gap.bias_caption"))
     with figure:
         profiles = _gradients(gap, bias)
-        st.plotly_chart(figs.step_gradients(profiles), key="l5-gradients")
+        chart(figs.step_gradients(profiles), key="l5-gradients")
     st.caption(t("learn_recurrent.gap.caption", batch=lesson.GRADIENT_BATCH, hidden=lesson.HIDDEN))
     st.markdown(t("learn_recurrent.gap.reading"))
     st.markdown(t("learn_recurrent.gap.measured"))
@@ -138,7 +138,7 @@ def _gates() -> None:
     reading.markdown(t(f"learn_recurrent.gates.{kind.lower()}_reading"))
     with figure:
         tokens = lesson.unroll(model, a, x).inputs
-        st.plotly_chart(figs.gate_heatmaps(lesson.gate_states(model, a, x), tokens), key="l5-gates")
+        chart(figs.gate_heatmaps(lesson.gate_states(model, a, x), tokens), key="l5-gates")
         st.caption(t("learn_recurrent.gates.caption", steps=lesson.DEMO_GAP + 1, epochs=lesson.DEMO_EPOCHS))
     st.markdown(t("learn_recurrent.gates.mitigate"))
 
