@@ -21,9 +21,9 @@ def example(name: str):
     return from_data(json.loads((ROOT / "playground" / "examples" / f"{name}.json").read_text()))
 
 
-def save(page, name: str, height: int | None = None) -> None:
+def save(page, name: str, height: int | None = None, width: int = 1440) -> None:
     path = OUT / f"{name}.png"
-    page.screenshot(path=str(path), full_page=False, clip={"x": 0, "y": 0, "width": 1440, "height": height or 900})
+    page.screenshot(path=str(path), full_page=False, clip={"x": 0, "y": 0, "width": width, "height": height or 900})
     img = Image.open(path).convert("RGB")
     img = img.resize((img.width * 2 // 3, img.height * 2 // 3), Image.LANCZOS)
     img.quantize(colors=128, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
@@ -72,6 +72,22 @@ def main() -> None:
         page.wait_for_selector(IDLE, timeout=60_000)
         scroll_to(page, ".st-key-att-3-0", 320)  # the formula above the attention heatmaps
         save(page, "inspect_attention")
+        page.goto(f"{url}/?spec={encode_link(example('cnn_digits'))}&lang=zh")  # the Chinese Build page
+        page.wait_for_selector(IDLE, timeout=60_000)
+        page.wait_for_timeout(2500)
+        save(page, "build_zh")
+        page.goto(f"{url}/learn_neurons")  # lesson 1 (the other lessons' screenshots come with their tests' scripts)
+        page.wait_for_selector(IDLE, timeout=60_000)
+        page.wait_for_timeout(2500)
+        scroll_to(page, ".js-plotly-plot", 160)
+        save(page, "learn_neurons")
+        projector = browser.new_page(viewport={"width": 1024, "height": 768})  # presentation mode, as projected
+        projector.goto(f"{url}/train?spec={encode_link(example('mlp_spiral'))}&present=1")
+        projector.wait_for_selector(IDLE, timeout=60_000)
+        projector.get_by_role("button", name="Start").click()
+        projector.wait_for_selector("text=Finished", timeout=120_000)
+        projector.wait_for_timeout(2500)
+        save(projector, "present", width=1024, height=768)
         browser.close()
 
 

@@ -322,5 +322,9 @@ def _decision_map(a: Analysis, job: TrainingJob, show_test: bool, height: int, s
         fig = figs.decision_boundary(inspection.decision_grid(model, a, ds, resolution=60), ds.x_train, ds.y_train, *test)
     else:
         fig = figs.regression_curve(inspection.decision_curve(model, a, ds), ds.x_train, ds.y_train, *test)
-    fig.update_layout(template=None, height=height, font={"size": round((fig.layout.font.size or 15) * scale)})
+    margin = fig.layout.margin
+    plot_height = max(height - (margin.t or 0) - (margin.b or 0), 1)
+    # the legend a fixed distance under the axis title, whatever the chart's height (its y is a fraction of the plot)
+    fig.update_layout(template=None, height=height, font={"size": round((fig.layout.font.size or 15) * scale)},
+                      legend={"y": -62 * scale / plot_height})
     return fig  # no template: Plotly's default theme, its 7 kB would travel with every update
