@@ -41,7 +41,7 @@ def loss_curves(train_loss: np.ndarray, test_loss: np.ndarray, best_epoch: int, 
         shapes += [shape, {"type": "rect", "xref": "x", "yref": "paper", "x0": stop_epoch, "x1": len(train_loss), "y0": 0, "y1": 1,
                            "fillcolor": "rgba(148,163,184,0.18)", "line": {"width": 0}, "layer": "below"}]
         notes.append(note)
-    return go.Figure(traces, layout(title, height, xaxis={"title": {"text": t("learn_overfitting.fig.epoch")}},
+    return go.Figure(traces, layout(title, height, xaxis={"title": {"text": t("learn_overfitting.fig.epoch")}, "range": [1, len(train_loss)]},
                                     yaxis=_loss_axis(), shapes=shapes, annotations=notes, margin={**_MARGIN, "t": 80}, legend=_BELOW))
 
 
@@ -66,7 +66,8 @@ def capacity(sweep: dict[str, np.ndarray], chosen: int, height: int = 400) -> go
 
 def decision_boundary(b: Boundary, title: str, height: int = 430) -> go.Figure:
     """P(class 1) over the plane with the 0.5 line; training points filled, test points hollow, coloured by class."""
-    heat = go.Heatmap(x=b.x1, y=b.x2, z=b.p, colorscale=DIVERGING, zmin=0, zmax=1, showscale=False,
+    # pale, so the points (filled with their class colour) stand out on their own side of the boundary
+    heat = go.Heatmap(x=b.x1, y=b.x2, z=b.p, colorscale=DIVERGING, zmin=0, zmax=1, showscale=False, opacity=0.45,
                       hovertemplate="x₁ = %{x:.2f}<br>x₂ = %{y:.2f}<br>P(1) = %{z:.3f}<extra></extra>")
     line = go.Contour(x=b.x1, y=b.x2, z=b.p, contours={"start": 0.5, "end": 0.5, "size": 1, "coloring": "none"},
                       line={"color": "#0f172a", "width": 2}, showscale=False, hoverinfo="skip", showlegend=False)
@@ -74,8 +75,9 @@ def decision_boundary(b: Boundary, title: str, height: int = 430) -> go.Figure:
     for split, x, y, symbol in (("train", b.x_train, b.y_train, "circle"), ("test", b.x_test, b.y_test, "circle-open")):
         for c in (0, 1):
             pts = x[y == c]
+            outline = {"color": "#ffffff", "width": 1.5} if split == "train" else {"color": class_color(c), "width": 2.5}
             traces.append(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name=t(f"learn_overfitting.fig.{split}_points", label=c),
-                                     marker={"symbol": symbol, "size": 9, "color": class_color(c), "line": {"color": "#0f172a" if symbol == "circle" else class_color(c), "width": 1 if symbol == "circle" else 2.5}},
+                                     marker={"symbol": symbol, "size": 10, "color": class_color(c), "line": outline},
                                      hovertemplate=f"{t(f'learn_overfitting.fig.{split}_points', label=c)}<br>x₁ = %{{x:.2f}}<br>x₂ = %{{y:.2f}}<extra></extra>"))
     lo, hi = float(b.x1[0]), float(b.x1[-1])
     return go.Figure(traces, layout(title, height, xaxis={"title": {"text": "x₁"}, "range": [lo, hi], "constrain": "domain"},
