@@ -89,6 +89,16 @@ def test_the_export_stops_where_the_playground_stops(full_run):
     assert not any(namespace["stop_early"](losses[:e]) for e in range(1, len(losses) + 1))
 
 
+def test_build_shows_patience_in_the_training_settings_and_writes_it_into_the_spec():
+    at = app(lesson.overfit_spec())
+    at.switch_page("pages/build.py").run()
+    field = by_key(at.number_input, "training:patience")
+    assert field.value == 0 and "Early stopping" in field.help
+    field.set_value(15).run()
+    no_exception(at)
+    assert at.session_state["spec"].training.patience == 15
+
+
 # ---------------------------------------------------------------- the lesson's numbers
 def test_the_lessons_curves_are_the_trainers_and_show_the_capacity_story(full_run):
     records = list(train(analyze(lesson.spec(lesson.Setting()))))

@@ -33,11 +33,11 @@ def loss_curves(train_loss: np.ndarray, test_loss: np.ndarray, best_epoch: int, 
     traces = [go.Scatter(x=epochs, y=train_loss, name=t("learn_overfitting.fig.train_loss"), line={"color": TRAIN_COLOR, "width": 3}, hovertemplate=hover),
               go.Scatter(x=epochs, y=test_loss, name=t("learn_overfitting.fig.test_loss"), line={"color": TEST_COLOR, "width": 3}, hovertemplate=hover)]
     shape, note = _marker_line(best_epoch, t("learn_overfitting.fig.best", epoch=best_epoch))
-    note["xanchor"] = "right"  # left of its line: the stop label, if any, goes right of its own
+    note["xanchor"] = "left"
     shapes, notes = [shape], [note]
-    if stop_epoch is not None:
+    if stop_epoch is not None:  # its label inside the plot, at the foot of the epochs never trained
         shape, note = _marker_line(stop_epoch, t("learn_overfitting.fig.stop", epoch=stop_epoch), "#b91c1c", "dash")
-        note["xanchor"] = "left"
+        note.update(xanchor="left", y=0.02, yanchor="bottom", xshift=4)
         shapes += [shape, {"type": "rect", "xref": "x", "yref": "paper", "x0": stop_epoch, "x1": len(train_loss), "y0": 0, "y1": 1,
                            "fillcolor": "rgba(148,163,184,0.18)", "line": {"width": 0}, "layer": "below"}]
         notes.append(note)
@@ -81,5 +81,5 @@ def decision_boundary(b: Boundary, title: str, height: int = 430) -> go.Figure:
                                      hovertemplate=f"{t(f'learn_overfitting.fig.{split}_points', label=c)}<br>x₁ = %{{x:.2f}}<br>x₂ = %{{y:.2f}}<extra></extra>"))
     lo, hi = float(b.x1[0]), float(b.x1[-1])
     return go.Figure(traces, layout(title, height, xaxis={"title": {"text": "x₁"}, "range": [lo, hi], "constrain": "domain"},
-                                    yaxis={"title": {"text": "x₂"}, "range": [lo, hi], "scaleanchor": "x"},
-                                    margin={"l": 60, "r": 20, "t": 50, "b": 120}, legend={**_BELOW, "y": -0.17}))
+                                    yaxis={"title": {"text": "x₂"}, "range": [lo, hi], "scaleanchor": "x", "constrain": "domain"},
+                                    margin={"l": 60, "r": 20, "t": 50, "b": 135}, legend={**_BELOW, "y": -0.24}))

@@ -26,7 +26,7 @@ def _run(width: int, depth: int, l2: float = 0.0, dropout: float = 0.0, patience
 
 def page() -> None:
     lesson_header(SLUG)
-    st.latex(r"\underbrace{L_{\text{test}} - L_{\text{train}}}_{\text{generalisation gap}}, \qquad "
+    st.latex(rf"\underbrace{{L_{{\text{{test}}}} - L_{{\text{{train}}}}}}_{{\text{{{t('learn_overfitting.tex.gap')}}}}}, \qquad "
              r"L = -\frac{1}{N}\sum_{n=1}^{N} \log p_\theta(y_n \mid x_n)")
     _capacity()
     _boundaries()
@@ -85,15 +85,15 @@ def _weight_decay() -> None:
     st.latex(r"\tilde L(\theta) = L(\theta) + \lambda \sum_{W} \lVert W \rVert^2 \quad\Longrightarrow\quad"
              r"\nabla_W \tilde L = \nabla_W L + 2\lambda W")
     st.markdown(t("learn_overfitting.decay.l2"))
-    st.latex(r"\text{SGD, Adam:}\quad g_t = \nabla L(w_{t-1}) + \delta\, w_{t-1} \qquad\qquad"
-             r"\text{AdamW:}\quad w_t = w_{t-1} - \eta\,\delta\, w_{t-1} - \eta\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}")
+    st.latex(r"\begin{aligned} \text{SGD, Adam:}&\quad g_t = \nabla L(w_{t-1}) + \delta\, w_{t-1} \\"
+             r"\text{AdamW:}&\quad w_t = w_{t-1} - \eta\,\delta\, w_{t-1} - \eta\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon} \end{aligned}")
     st.markdown(t("learn_overfitting.decay.optimizers"))
 
 
 def _dropout() -> None:
     st.subheader(t("learn_overfitting.dropout.title"))
-    st.latex(r"\text{train:}\;\; \tilde h_i = \frac{m_i\, h_i}{1 - p},\;\; m_i \sim \operatorname{Bernoulli}(1 - p)"
-             r"\qquad\qquad \text{eval:}\;\; \tilde h_i = h_i")
+    st.latex(rf"\begin{{aligned}} \text{{{t('learn_overfitting.tex.train')}}}&\quad \tilde h_i = \frac{{m_i\, h_i}}{{1 - p}},\quad"
+             rf"m_i \sim \operatorname{{Bernoulli}}(1 - p) \\ \text{{{t('learn_overfitting.tex.eval')}}}&\quad \tilde h_i = h_i \end{{aligned}}")
     st.markdown(t("learn_overfitting.dropout.text"))
 
 
@@ -101,7 +101,7 @@ def _dropout() -> None:
 def _early_stopping() -> None:
     """A fragment: the patience slider redraws this section only."""
     st.subheader(t("learn_overfitting.early.title"))
-    st.latex(r"\text{stop after epoch } e \quad\text{when}\quad e - \operatorname*{arg\,min}_{e' \le e} L_{\text{test}}(e') \;\ge\; P")
+    st.latex(r"e_{\text{stop}} = \min\Big\{\, e \;:\; e - \operatorname*{arg\,min}_{e' \le e} L_{\text{test}}(e') \ge P \,\Big\}")
     st.markdown(t("learn_overfitting.early.text"))
     patience = st.select_slider(t("learn_overfitting.early.patience"), lesson.PATIENCE_VALUES, value=20, key="l9-patience")
     full, stopped = _run(*lesson.BIG), _run(*lesson.BIG, patience=patience)
