@@ -14,14 +14,15 @@ SLUG = "overfitting"
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _trained(width: int, depth: int, l2: float = 0.0, dropout: float = 0.0, patience: int = 0) -> lesson.Run:
+def _trained(width: int, depth: int, l2: float, dropout: float, patience: int) -> lesson.Run:
     """One of the lesson's fixed settings, trained once per process (no user data: the settings are the lesson's)."""
     return lesson.train_run(lesson.Setting(width, depth, l2, dropout, patience))
 
 
-def _run(width: int, depth: int, l2: float = 0.0, dropout: float = 0.0, patience: int = 0) -> lesson.Run:
+def _runs(*settings: tuple) -> list[lesson.Run]:
+    """The runs of these settings (width, depth[, l2, dropout, patience]), under one spinner while any trains."""
     with st.spinner(t("learn_overfitting.training")):
-        return _trained(width, depth, l2, dropout, patience)
+        return [_trained(*s, *(0.0, 0.0, 0)[len(s) - 2:]) for s in settings]  # every argument given: one cache key per run
 
 
 def page() -> None:
@@ -51,7 +52,7 @@ def _capacity() -> None:
     with left:
         width = st.select_slider(t("learn_overfitting.capacity.width"), lesson.WIDTHS, value=32, key="l9-width")
         depth = st.radio(t("learn_overfitting.capacity.depth"), lesson.DEPTHS, index=1, horizontal=True, key="l9-depth")
-    runs = [_run(w, depth) for w in lesson.WIDTHS]
+    runs = _runs(*[(w, depth) for w in lesson.WIDTHS])
     run = next(r for r in runs if r.setting.width == width)
     with left:
         st.markdown(_numbers(run))
@@ -70,7 +71,7 @@ def _boundaries() -> None:
     first, second = st.columns(2)
     l2 = first.select_slider(t("learn_overfitting.boundary.l2"), lesson.L2_VALUES, value=0.01, key="l9-l2")
     p = second.select_slider(t("learn_overfitting.boundary.dropout"), lesson.DROPOUT_VALUES, value=0.0, key="l9-dropout")
-    plain, regular = _run(*lesson.BIG), _run(*lesson.BIG, l2=l2, dropout=p)
+    plain, regular = _runs(lesson.BIG, (*lesson.BIG, l2, p))
     with first:
         chart(figs.decision_boundary(plain.grid, t("learn_overfitting.fig.plain_title")), key="l9-plain")
         st.markdown(_numbers(plain))
@@ -104,7 +105,7 @@ def _early_stopping() -> None:
     st.latex(r"e_{\text{stop}} = \min\Big\{\, e \;:\; e - \operatorname*{arg\,min}_{e' \le e} L_{\text{test}}(e') \ge P \,\Big\}")
     st.markdown(t("learn_overfitting.early.text"))
     patience = st.select_slider(t("learn_overfitting.early.patience"), lesson.PATIENCE_VALUES, value=20, key="l9-patience")
-    full, stopped = _run(*lesson.BIG), _run(*lesson.BIG, patience=patience)
+    full, stopped = _runs(lesson.BIG, (*lesson.BIG, 0.0, 0.0, patience))
     chart(figs.loss_curves(full.train_loss, full.test_loss, full.best_epoch, t("learn_overfitting.fig.early_title", patience=patience),
                            stop_epoch=stopped.epochs if stopped.stopped_early else None), key="l9-early")
     if stopped.stopped_early:
