@@ -64,7 +64,8 @@ def export_code(analysis: Analysis, lr: float | None = None) -> str:
     code = f'''"""A model exported from the Architecture Playground. Needs only PyTorch.
 
 Run it: python this_file.py — it builds the model, runs one random batch and prints the output shape and the
-parameter count. `make_training` and `train_step` train it exactly as the playground did.
+parameter count. `make_training` and `train_step` train it exactly as the playground did; `stop_early` ends it
+early when the playground would have.
 """
 import math
 
@@ -81,6 +82,7 @@ SCHEDULE = {schedule!r}
 GRAD_CLIP = {tr.grad_clip!r}
 L1 = {tr.l1!r}
 L2 = {tr.l2!r}
+PATIENCE = {tr.patience!r}  # early stopping: epochs without a lower test loss before training ends (0 = off)
 
 
 {_source_without_header(modules)}
@@ -121,6 +123,13 @@ def train_step(model, x, y, loss_fn, optimizer, scheduler) -> float:
     optimizer.step()
     scheduler.step()
     return loss.item()
+
+
+def stop_early(test_losses: list[float]) -> bool:
+    """Early stopping as the playground does it, given the test loss after each epoch so far: True once PATIENCE
+    epochs in a row brought no lower test loss. The model keeps its last weights (the best are not restored)."""
+    best_epoch = test_losses.index(min(test_losses)) + 1 if test_losses else 0
+    return PATIENCE > 0 and len(test_losses) - best_epoch >= PATIENCE
 
 
 if __name__ == "__main__":

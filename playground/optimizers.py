@@ -62,6 +62,7 @@ TRAINING_PARAMS = ParamSet((
     Param("grad_clip", "float", None, "optimizers.training.grad_clip", 0.001, 100.0, optional=True),
     Param("l1", "float", 0.0, "optimizers.training.l1", 0.0, 1.0),
     Param("l2", "float", 0.0, "optimizers.training.l2", 0.0, 1.0),
+    Param("patience", "int", 0, "optimizers.training.patience", 0, 1000),
     Param("max_seconds", "float", 300.0, "optimizers.training.max_seconds", 1.0, 3600.0),
 ))
 

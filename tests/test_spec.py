@@ -457,7 +457,7 @@ def test_an_uploaded_dataset_cannot_travel_in_a_spec():
     ({"training": {"max_seconds": 0.5}}, "training: max_seconds must be at least 1 (got 0.5)"),
     ({"training": {"lr_schedule": "linear"}}, "training: lr_schedule must be one of constant, step, cosine (got 'linear')"),
     ({"training": {"epoch": 5}}, "training: unknown argument 'epoch' (known: epochs, batch_size, seed, lr_schedule, warmup_epochs, "
-                                 "step_size, gamma, grad_clip, l1, l2, max_seconds)"),
+                                 "step_size, gamma, grad_clip, l1, l2, patience, max_seconds)"),
     ({"training": 5}, 'training: must be an object like {"epochs": 20}'),
     ({"optimizer": {"type": "Adam", "lr": 0}}, "optimizer (Adam): lr must be at least 1e-06 (got 0)"),
     ({"optimizer": {"type": "SGD", "lr": 100}}, "optimizer (SGD): lr must be at most 10 (got 100)"),

@@ -95,11 +95,22 @@ class Trainer:
         self._layer_params = [(info.label, list(m.parameters())) for m, info in zip(self.model, analysis.layers)
                               if any(True for _ in m.parameters())]
         self.last_grad_norms: dict[str, float] = {}
+        self.best_test_loss = math.inf  # early stopping: the lowest test loss after any epoch so far, and when
+        self.best_epoch = 0
+        self.stopped_early = False
         self.model.train()
 
     @property
     def done(self) -> bool:
-        return self.epoch >= self.epochs
+        return self.epoch >= self.epochs or self.stopped_early
+
+    def _watch_test_loss(self, test_loss: float) -> None:
+        """Early stopping: after `patience` epochs in a row without a lower test loss, the run is done.
+        The model keeps its last weights (those of the stopping epoch); the best ones are not restored."""
+        if test_loss < self.best_test_loss:
+            self.best_test_loss, self.best_epoch = test_loss, self.epoch
+        patience = self.settings["patience"]
+        self.stopped_early = bool(patience) and self.epoch - self.best_epoch >= patience and self.epoch < self.epochs
 
     def current_lr(self) -> float:
         return self.optimizer.param_groups[0]["lr"]
@@ -218,6 +229,7 @@ class Trainer:
 
     def _epoch_record(self) -> EpochRecord:
         test_loss, test_acc = self.evaluate(self.data.x_test, self.data.y_test)
+        self._watch_test_loss(test_loss)
         train_loss = self._epoch_loss / max(1, self._epoch_count)
         train_acc = None
         if self.classification and self._epoch_preds:
@@ -228,7 +240,8 @@ class Trainer:
 
 def train(analysis: Analysis, epochs: int | None = None, max_seconds: float | None = None,
           dataset: Dataset | None = None) -> Iterator[EpochRecord]:
-    """Headless training: yields one record per epoch; stops at the epoch or time budget. Raises Diverged."""
+    """Headless training: yields one record per epoch; stops at the epoch or time budget, or early (the training
+    setting `patience`). Raises Diverged."""
     trainer = Trainer(analysis, dataset)
     if epochs is not None:
         trainer.epochs = trainer.settings["epochs"] = epochs  # the cosine schedule spans the epochs actually run

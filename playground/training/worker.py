@@ -207,6 +207,10 @@ class Worker:
 def _finished(run: Run) -> Msg:
     last = run.records[-1]
     numbers = {"epochs": run.trainer.epoch, "seconds": f"{run.wall():.1f}", "loss": f"{last.test_loss:.4f}"}
+    if run.trainer.stopped_early:
+        t = run.trainer
+        return msg("optimizers.early_stopping.stopped", patience=t.settings["patience"], best=f"{t.best_test_loss:.4f}",
+                   best_epoch=t.best_epoch, **numbers)
     if last.test_accuracy is None:
         return msg("train.status.finished", **numbers)
     return msg("train.status.finished_acc", accuracy=f"{last.test_accuracy:.1%}", **numbers)
