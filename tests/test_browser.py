@@ -33,7 +33,7 @@ def _card(page, index: int):
 
 def _expect_card(page, index: int, text: str) -> None:
     """Wait until the card at `index` shows `text` (old and new copies may coexist for a moment)."""
-    expect(page.locator(f".st-key-card-{index}", has_text=text).first).to_be_visible(timeout=10_000)
+    expect(page.locator(f".st-key-card-{index}", has_text=text).first).to_be_visible(timeout=30_000)
 
 
 def _set_number(page, index: int, label: str, value: str, shows: str) -> None:
