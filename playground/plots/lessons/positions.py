@@ -49,10 +49,9 @@ def similarity(sim: np.ndarray, title: str, height: int = 460) -> go.Figure:
     heat = go.Heatmap(z=sim, x=list(range(n)), y=list(range(n)), colorscale=SEQUENTIAL,
                       colorbar={"thickness": 12, "len": 0.9}, hovertemplate=t("learn_positions.fig.sim_hover") + "<extra></extra>")
     return go.Figure([heat], layout(title, height, margin={"l": 70, "r": 10, "t": 50, "b": 60},
-                                    xaxis={"title": {"text": t("learn_positions.fig.position_q")}, "showgrid": False, "zeroline": False,
-                                           "constrain": "domain"},
+                                    xaxis={"title": {"text": t("learn_positions.fig.position_q")}, "showgrid": False, "zeroline": False},
                                     yaxis={"title": {"text": t("learn_positions.fig.position_p")}, "autorange": "reversed",
-                                           "showgrid": False, "zeroline": False, "scaleanchor": "x"}))
+                                           "showgrid": False, "zeroline": False}))
 
 
 def offsets(k: np.ndarray, curve: np.ndarray, rows: Mapping[int, tuple[np.ndarray, np.ndarray]], height: int = 460) -> go.Figure:

@@ -98,8 +98,9 @@ def _waves(pe: np.ndarray, d: int) -> None:
 
 def _similarity(pe: np.ndarray, d: int) -> None:
     st.markdown(f"#### {t('learn_positions.similarity.title')}")
-    st.latex(r"PE(p) \cdot PE(q) = \sum_{i=0}^{d/2-1} \big[\sin(p\,\omega_i)\sin(q\,\omega_i) + \cos(p\,\omega_i)\cos(q\,\omega_i)\big]"
-             r" = \sum_{i=0}^{d/2-1} \cos\big((p - q)\,\omega_i\big), \qquad \omega_i = \frac{1}{10000^{2i/d}}")
+    st.latex(r"\begin{aligned} PE(p) \cdot PE(q) &= \sum_{i=0}^{d/2-1} \big[\sin(p\,\omega_i)\sin(q\,\omega_i)"
+             r" + \cos(p\,\omega_i)\cos(q\,\omega_i)\big] \\ &= \sum_{i=0}^{d/2-1} \cos\big((p - q)\,\omega_i\big),"
+             r" \qquad \omega_i = \frac{1}{10000^{2i/d}} \end{aligned}")
     st.markdown(t("learn_positions.similarity.text", half=d // 2))
     sim = lesson.similarity(pe)
     n = len(pe)
@@ -129,7 +130,7 @@ def _stop() -> None:
 
 def _ablation_section(ceiling: float) -> None:
     st.subheader(t("learn_positions.ablation.title"))
-    st.markdown(t("learn_positions.ablation.text", length=lesson.SEQ_LEN, epochs=lesson.EPOCHS, d=lesson.EMBED))
+    st.markdown(t("learn_positions.ablation.text", length=lesson.SEQ_LEN, last=lesson.SEQ_LEN - 1, epochs=lesson.EPOCHS, d=lesson.EMBED))
     default_pool().warm()  # a worker boots while the learner reads, not after the button
     runs = _ablation()
     active = any(s.active for s in runs.snapshots().values())
