@@ -34,7 +34,7 @@ def waves(pe: np.ndarray, dims: Sequence[int], wavelengths: Sequence[float], hei
     for k, (dim, wavelength) in enumerate(zip(dims, wavelengths)):
         kind = "sin" if dim % 2 == 0 else "cos"
         name = t("learn_positions.fig.wave_name", dim=dim, kind=kind, wavelength=f"{wavelength:,.1f}")
-        traces.append(go.Scatter(x=positions, y=pe[:, dim], mode="lines", name=name,
+        traces.append(go.Scatter(x=positions, y=pe[:, dim], mode="lines+markers", name=name, marker={"size": 4},
                                  line={"color": CLASS_COLORS[k % len(CLASS_COLORS)], "width": 2.5, "dash": "solid" if kind == "sin" else "dot"},
                                  hovertemplate=t("learn_positions.fig.wave_hover", dim=dim) + "<extra></extra>"))
     return go.Figure(traces, layout(t("learn_positions.fig.waves_title"), height, legend=_BELOW,

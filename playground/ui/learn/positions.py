@@ -10,7 +10,7 @@ import streamlit as st
 from playground.i18n import t
 from playground.lessons import positions as lesson
 from playground.plots.lessons import positions as figs
-from playground.training import Snapshot, TrainingJob, default_pool
+from playground.training import Snapshot, TrainingJob, default_pool, steps_per_epoch
 from playground.ui.learn.frame import lesson_header, next_lesson, try_it
 from playground.ui.widgets import chart
 
@@ -42,19 +42,28 @@ def _ablation() -> Ablation:
     return Ablation()
 
 
+@dataclass(frozen=True)
+class Fixed:
+    """Numbers of the lesson's fixed inputs (no user data): computed once per process."""
+
+    equivariance: lesson.Equivariance
+    ceiling: float  # the best a position-blind model can expect on the test sequences
+    total_steps: int  # batches in a whole run of the ablation
+
+
 @st.cache_data(show_spinner=False, max_entries=1)
-def _fixed_numbers(ids: tuple[int, ...]) -> tuple[lesson.Equivariance, float]:
-    """The equivariance check and the position-blind ceiling: fixed lesson inputs, no user data."""
-    x_test = lesson.analyses()["none"].dataset.x_test.numpy()
-    return lesson.equivariance(list(ids)), lesson.blind_ceiling(x_test)
+def _fixed(ids: tuple[int, ...]) -> Fixed:
+    a = lesson.analyses()["none"]
+    steps = lesson.EPOCHS * steps_per_epoch(a.dataset.n_train, a.training.batch_size)
+    return Fixed(lesson.equivariance(list(ids)), lesson.blind_ceiling(a.dataset.x_test.numpy()), steps)
 
 
 def page() -> None:
     lesson_header(SLUG)
-    equivariance, ceiling = _fixed_numbers(tuple(EXAMPLE))
-    _why(equivariance)
+    fixed = _fixed(tuple(EXAMPLE))
+    _why(fixed.equivariance)
     _table()
-    _ablation_section(ceiling)
+    _ablation_section(fixed)
     _learned()
     try_it(lesson.TRY_IT)
     next_lesson(SLUG)
@@ -73,7 +82,7 @@ def _table() -> None:
     """A fragment: the size controls redraw the table, the waves and the dot products only."""
     st.subheader(t("learn_positions.table.title"))
     st.latex(PE_FORMULA)
-    st.latex(r"X = E[x] + PE_{[0:T]} \;\in\; \mathbb{R}^{T \times d}")
+    st.latex(r"X = E[x] + PE[0:T] \;\in\; \mathbb{R}^{T \times d}")
     st.markdown(t("learn_positions.table.text"))
     left, right = st.columns(2)
     d = left.select_slider(t("learn_positions.table.d"), DIMS, value=64, key="l8-d")
@@ -128,22 +137,22 @@ def _stop() -> None:
     _ablation().stop()
 
 
-def _ablation_section(ceiling: float) -> None:
+def _ablation_section(fixed: Fixed) -> None:
     st.subheader(t("learn_positions.ablation.title"))
     st.markdown(t("learn_positions.ablation.text", length=lesson.SEQ_LEN, last=lesson.SEQ_LEN - 1, epochs=lesson.EPOCHS, d=lesson.EMBED))
     default_pool().warm()  # a worker boots while the learner reads, not after the button
     runs = _ablation()
     active = any(s.active for s in runs.snapshots().values())
     ended = bool(runs.jobs) and not active
-    left, mid, _ = st.columns([1.6, 1, 2.4], vertical_alignment="bottom")
+    left, mid, _ = st.columns([2.2, 1.2, 1.6], vertical_alignment="bottom")
     left.button(t("learn_positions.ablation.again" if ended else "learn_positions.ablation.start"), key="l8-start", type="primary",
                 icon=":material/play_arrow:", on_click=_start, disabled=active, width="stretch")
     mid.button(t("learn_positions.ablation.stop"), key="l8-stop", icon=":material/stop:", on_click=_stop, disabled=not active,
                width="stretch")
-    _live(runs, active, ceiling)
+    _live(runs, active, fixed)
 
 
-def _live(runs: Ablation, active: bool, ceiling: float) -> None:
+def _live(runs: Ablation, active: bool, fixed: Fixed) -> None:
     @st.fragment(run_every=POLL_SECONDS if active else None)
     def live() -> None:
         snaps = runs.snapshots()
@@ -155,14 +164,13 @@ def _live(runs: Ablation, active: bool, ceiling: float) -> None:
             st.caption(" · ".join(_status(kind, s) for kind, s in snaps.items()))
         accuracy = {kind: [r.test_accuracy for r in s.epochs] for kind, s in snaps.items()}
         loss = {kind: (s.loss_steps, s.loss_values) for kind, s in snaps.items()}
-        total_steps = lesson.EPOCHS * next(iter(snaps.values())).steps_per_epoch if snaps else 1
         left, right = st.columns(2)
         with left:
-            chart(figs.accuracy(accuracy, lesson.EPOCHS, 1 / lesson.VOCAB, ceiling), key="l8-acc")
+            chart(figs.accuracy(accuracy, lesson.EPOCHS, 1 / lesson.VOCAB, fixed.ceiling), key="l8-acc")
         with right:
-            chart(figs.losses(loss, total_steps), key="l8-loss")
+            chart(figs.losses(loss, fixed.total_steps), key="l8-loss")
         if snaps and not active:
-            _summary(snaps, ceiling)
+            _summary(snaps, fixed.ceiling)
 
     live()
 
@@ -193,7 +201,8 @@ def _summary(snaps: dict[str, Snapshot], ceiling: float) -> None:
 # ---------------------------------------------------------------- learned positional embeddings
 def _learned() -> None:
     st.subheader(t("learn_positions.learned.title"))
-    st.latex(r"X = E[x] + P_{[0:T]}, \qquad P \in \mathbb{R}^{\text{max\_len} \times d} \text{ learned, starting from } \mathcal{N}(0,\, 0.02^2)")
+    st.latex(r"X = E[x] + E_{pos}[0:T], \qquad E_{pos} \in \mathbb{R}^{\text{max\_len} \times d}, \qquad"
+             r" E_{pos}^{(0)} \sim \mathcal{N}(0,\, 0.02^2)")
     st.markdown(t("learn_positions.learned.text"))
     job = _ablation().jobs.get("learned")
     if job is None or job.snapshot().status != "finished":
