@@ -201,8 +201,8 @@ def _summary(snaps: dict[str, Snapshot], ceiling: float) -> None:
 # ---------------------------------------------------------------- learned positional embeddings
 def _learned() -> None:
     st.subheader(t("learn_positions.learned.title"))
-    st.latex(r"X = E[x] + E_{pos}[0:T], \qquad E_{pos} \in \mathbb{R}^{\text{max\_len} \times d}, \qquad"
-             r" E_{pos}^{(0)} \sim \mathcal{N}(0,\, 0.02^2)")
+    st.latex(r"\begin{gathered} X = E[x] + E_{pos}[0:T], \qquad E_{pos} \in \mathbb{R}^{\text{max\_len} \times d} \\"
+             r" E_{pos}^{(0)} \sim \mathcal{N}(0,\, 0.02^2) \end{gathered}")
     st.markdown(t("learn_positions.learned.text"))
     job = _ablation().jobs.get("learned")
     if job is None or job.snapshot().status != "finished":
