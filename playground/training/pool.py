@@ -105,10 +105,10 @@ class Pool:
         self._housekeeper: threading.Thread | None = None
 
     # -- for jobs
-    def warm(self) -> None:
-        """Start a worker ahead of the first run, so Start does not wait for one to boot."""
+    def warm(self, workers: int = 1) -> None:
+        """Start up to `workers` workers ahead of the runs a page is about to start, so they do not wait for one to boot."""
         with self._lock:
-            if not self._workers:
+            while len(self._workers) < min(workers, self.max_workers):
                 self._spawn()
 
     def submit(self, job: "TrainingJob") -> None:

@@ -140,7 +140,7 @@ def _stop() -> None:
 def _ablation_section(fixed: Fixed) -> None:
     st.subheader(t("learn_positions.ablation.title"))
     st.markdown(t("learn_positions.ablation.text", length=lesson.SEQ_LEN, last=lesson.SEQ_LEN - 1, epochs=lesson.EPOCHS, d=lesson.EMBED))
-    default_pool().warm()  # a worker boots while the learner reads, not after the button
+    default_pool().warm(len(lesson.VARIANTS))  # workers boot while the learner reads, not after the button
     runs = _ablation()
     active = any(s.active for s in runs.snapshots().values())
     ended = bool(runs.jobs) and not active
