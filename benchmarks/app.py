@@ -31,7 +31,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from playground.analysis import analyze  # noqa: E402
 from playground.spec import encode_link, from_data  # noqa: E402
 from playground.training import train  # noqa: E402
-from server import CHROMIUM, CHROMIUM_ARGS, IDLE, serve_app  # noqa: E402
+from server import CHROMIUM, CHROMIUM_ARGS, IDLE, process_tree, serve_app  # noqa: E402
 
 torch.set_num_threads(1)
 EXAMPLES = ROOT / "playground" / "examples"
@@ -54,20 +54,6 @@ def rss_mb(*pids: int) -> float:
         except OSError:
             pass
     return total / 2**20
-
-
-def tree(pid: int) -> list[int]:
-    """A process and all its descendants (the server's worker processes)."""
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        for task in Path(f"/proc/{p}/task").glob("*"):
-            try:
-                todo += [int(c) for c in (task / "children").read_text().split()]
-            except OSError:
-                pass
-    return out
 
 
 def progress(page) -> str:
@@ -145,7 +131,7 @@ def live_vs_headless(browser, url: str, pid: int) -> tuple[list[float], float, f
         def sample() -> None:  # in a thread: polling the page from here would itself load its renderer
             top = alone = 0.0
             while not done.is_set():
-                top, alone = max(top, rss_mb(*tree(pid))), max(alone, rss_mb(pid))
+                top, alone = max(top, rss_mb(*process_tree(pid))), max(alone, rss_mb(pid))
                 time.sleep(0.25)
             peaks.append((top, alone))
 

@@ -34,7 +34,7 @@ from wsclient import Crowd  # noqa: E402
 import core  # noqa: E402  (it takes benchmarks/ off the path again: import it last)
 from playground.analysis import analyze  # noqa: E402
 from playground.spec import encode_link, from_data  # noqa: E402
-from server import serve_app  # noqa: E402
+from server import process_tree, serve_app  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 PAGE = 4096
@@ -49,20 +49,6 @@ def example() -> dict:
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK
-
-
-def tree(pid: int) -> list[int]:
-    """The process and all its descendants (the workers)."""
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        for task in Path(f"/proc/{p}/task").glob("*"):
-            try:
-                todo += [int(c) for c in (task / "children").read_text().split()]
-            except OSError:
-                pass
-    return out
 
 
 def rss_mb(pids: list[int]) -> float:
@@ -93,7 +79,7 @@ def bare_loop(spec: dict) -> float:
 
 def sample_rss(pid: int, stop: threading.Event, peak: list[float]) -> None:
     while not stop.is_set():
-        peak[0] = max(peak[0], rss_mb(tree(pid)))
+        peak[0] = max(peak[0], rss_mb(process_tree(pid)))
         time.sleep(0.25)
 
 

@@ -50,3 +50,17 @@ def serve_app(log_path: Path | None = None, options: tuple[str, ...] = (), env: 
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def process_tree(pid: int) -> list[int]:
+    """A process and all its descendants (a server's worker processes), read from /proc."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            try:
+                todo += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                pass
+    return out
