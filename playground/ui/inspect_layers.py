@@ -17,6 +17,7 @@ from playground.plots import conv as conv_figs
 from playground.plots import dense as dense_figs
 from playground.plots import outputs as output_figs
 from playground.plots import recurrent as recurrent_figs
+from playground.ui import sampling as sampling_ui
 from playground.ui.inspect import Snapshot, chart, formula, input_view, pick_input, prediction, token_view
 
 PLANE = "plane"  # the whole network over its 2-D (or 1-D) input space, TensorFlow Playground's view
@@ -54,6 +55,7 @@ def look_inside(a: Analysis, snap: Snapshot) -> None:
     with right:
         prediction(a, snap, tr, info)
     token_view(a, snap, tr, info)
+    sampling_ui.inspect_panel(a, snap, tr, info)
     layer_panel(a, snap, tr, layer_picker(a, tr))
 
 

@@ -19,6 +19,7 @@ from playground.plots import dense as figs
 from playground.plots import training as charts
 from playground.analysis import Analysis
 from playground.training import Snapshot, TrainingJob, default_pool
+from playground.ui import sampling as sampling_ui
 from playground.ui import state
 from playground.ui.components.browser_key import browser_key
 from playground.ui.components.live_chart import Chart, forget_sent, live_charts
@@ -216,6 +217,7 @@ def live_panel(a: Analysis) -> None:
     def live() -> None:
         began = time.perf_counter()
         job = state.job_slot().job
+        sampling_ui.live_output(charted, job)  # text models: the sample under the charts, at most every few seconds
         if job is None:
             st.info(t("train.panel.reattaching" if state.job_slot().pending_run else "train.panel.press_start"))
             live_charts("charts", _chart_rows(charted, None, None, log_y, show_test))
