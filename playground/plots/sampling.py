@@ -28,8 +28,7 @@ def next_token_bars(gen: Generation, vocab: Sequence[str], k: int = TOP_K, heigh
     traces = []
     if gen.temperature != 1:
         traces.append(go.Bar(x=names, y=base[order], name=t("sampling.plots.at_one"), marker_color="#cbd5e1",
-                             text=[_pct(p) for p in base[order]], textposition="outside", cliponaxis=False,
-                             textfont={"size": SMALL - 2}, hovertemplate=t("sampling.plots.hover") + "<extra></extra>"))
+                             hovertemplate=t("sampling.plots.hover") + "<extra></extra>"))
     p = gen.probs[order]
     traces.append(go.Bar(x=names, y=p, name=chosen, marker_color=TRAIN_COLOR, text=[_pct(v) for v in p],
                          textposition="outside", cliponaxis=False, textfont={"size": SMALL - 1},
@@ -38,8 +37,9 @@ def next_token_bars(gen: Generation, vocab: Sequence[str], k: int = TOP_K, heigh
     base_layout(fig, t("sampling.plots.next_title", k=len(order)), height=height, barmode="group", bargap=0.25,
                 margin={"l": 70, "r": 20, "t": 80, "b": 60})
     fig.update_xaxes(title_text=t("sampling.plots.next_char"), type="category", tickfont={"size": SMALL + 3})
-    fig.update_yaxes(title_text=t("sampling.plots.probability"), range=[0, 1.18], tickvals=[0, 0.25, 0.5, 0.75, 1],
-                     tickformat=".0%")
+    top = float(max(p.max(), base[order].max()))
+    fig.update_yaxes(title_text=t("sampling.plots.probability"), range=[0, min(1.18, 1.2 * top + 0.04)], tickformat=".0%",
+                     rangemode="tozero")
     return fig
 
 

@@ -104,7 +104,7 @@ def train_section(a: Analysis) -> None:
     if not is_text(a):
         st.session_state.pop(BOX, None)
         return
-    with st.container(border=True):
+    with st.container(border=True, key="smp-section"):
         st.subheader(t("sampling.train.title"))
         st.caption(t("sampling.train.intro", seconds=f"{SAMPLE_SECONDS:g}"))
         settings = controls("smp")
@@ -214,7 +214,7 @@ def inspect_panel(a: Analysis, snap: Any, tr: inspection.Trace, info: dict) -> N
 
 
 def _inspect_text(a: Analysis, snap: Any) -> None:
-    with st.container(border=True):
+    with st.container(border=True, key="insp-smp-section"):
         st.subheader(t("sampling.inspect.title"))
         st.caption(t("sampling.inspect.intro"))
         settings = controls("insp-smp")
@@ -229,7 +229,7 @@ def _inspect_text(a: Analysis, snap: Any) -> None:
 def _token_by_token(a: Analysis, tr: inspection.Trace, info: dict) -> None:
     """Each output token of a per-token model, and for the one picked, its attention over the input."""
     outputs = tr.prediction_labels or []
-    with st.container(border=True):
+    with st.container(border=True, key="smp-tokens"):
         st.subheader(t("sampling.tokens.title"))
         st.caption(t("sampling.tokens.framing", count=len(outputs)))
         target = info.get("target_tokens")
