@@ -113,10 +113,9 @@ def generate(model: nn.Module, analysis: Analysis, prompt: str, length: int = DE
                       first.numpy().copy(), tempered(first, temperature).numpy().copy())
 
 
-def top_k(probs: np.ndarray, vocab: tuple[str, ...], k: int = TOP_K) -> list[tuple[str, float]]:
-    """The k most likely tokens as (shown symbol, probability), most likely first (ties in vocabulary order)."""
-    order = np.argsort(-np.asarray(probs), kind="stable")[:k]
-    return [(visible(vocab[i]), float(probs[i])) for i in order]
+def top_k(probs: np.ndarray, k: int = TOP_K) -> np.ndarray:
+    """The ids of the k most likely tokens, most likely first (ties in vocabulary order)."""
+    return np.argsort(-np.asarray(probs), kind="stable")[:k]
 
 
 # ---------------------------------------------------------------- per-token answers (reverse, sort)

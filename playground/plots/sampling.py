@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from playground.i18n import t
 from playground.plots.panels import SMALL, colorbar, token_axis
 from playground.plots.style import ATTENTION, TRAIN_COLOR, base_layout
-from playground.sampling import TOP_K, AttentionRows, Generation
+from playground.sampling import TOP_K, AttentionRows, Generation, top_k
 
 
 def _pct(p: float) -> str:
@@ -22,7 +22,7 @@ def next_token_bars(gen: Generation, vocab: Sequence[str], k: int = TOP_K, heigh
     distribution (T = 1), so the effect of T reads at a glance. Tokens are shown symbols (space as ␣)."""
     base = np.exp(gen.logits - gen.logits.max())
     base /= base.sum()
-    order = np.argsort(-base, kind="stable")[:k]
+    order = top_k(base, k)
     names = [vocab[i] for i in order]
     chosen = t("sampling.plots.greedy") if gen.greedy else t("sampling.plots.at_t", temperature=f"{gen.temperature:g}")
     traces = []
