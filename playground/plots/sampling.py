@@ -31,7 +31,7 @@ def next_token_bars(gen: Generation, vocab: Sequence[str], k: int = TOP_K, heigh
                              hovertemplate=t("sampling.plots.hover") + "<extra></extra>"))
     p = gen.probs[order]
     traces.append(go.Bar(x=names, y=p, name=chosen, marker_color=TRAIN_COLOR, text=[_pct(v) for v in p],
-                         textposition="outside", cliponaxis=False, textfont={"size": SMALL - 1},
+                         textposition="outside", cliponaxis=False, constraintext="none", textfont={"size": SMALL - 1},
                          hovertemplate=t("sampling.plots.hover") + "<extra></extra>"))
     fig = go.Figure(traces)
     base_layout(fig, t("sampling.plots.next_title", k=len(order)), height=height, barmode="group", bargap=0.25,
@@ -55,11 +55,10 @@ def attention_rows(rows: AttentionRows, tokens: Sequence[str], output: str, heig
                                customdata=np.array([[f"{k} '{tokens[k]}'" for k in range(n)]] * n_rows, dtype=object),
                                colorbar=colorbar(t("sampling.plots.weight"), tickformat=".0%"),
                                hovertemplate=t("sampling.plots.att_hover") + "<extra></extra>"))
-    fig.add_vline(x=rows.position, line={"color": "#ea580c", "width": 2, "dash": "dot"}, annotation_text=t("sampling.plots.own_position"),
-                  annotation_position="top", annotation_font={"size": SMALL - 1, "color": "#ea580c"})
+    fig.add_vrect(x0=rows.position - 0.5, x1=rows.position + 0.5, line={"color": "#ea580c", "width": 2, "dash": "dot"})
     base_layout(fig, t("sampling.plots.att_title", position=rows.position, token=output),
-                height=height or max(240, 90 + 34 * n_rows), margin={"l": 190, "r": 20, "t": 60, "b": 60})
+                height=height or max(240, 90 + 34 * n_rows), margin={"l": 20, "r": 20, "t": 60, "b": 60})
     fig.update_xaxes(**token_axis([f"{k}·{s}" for k, s in enumerate(tokens)], n, t("sampling.plots.input_axis")))
     fig.update_yaxes(title_text="", tickmode="array", tickvals=list(range(n_rows)), ticktext=names, autorange="reversed",
-                     showgrid=False, zeroline=False)
+                     showgrid=False, zeroline=False, automargin=True)
     return fig

@@ -158,7 +158,7 @@ def _live_sample(a: Analysis, job: Any, settings: Settings) -> dict[str, Any]:
     live = snap is not None and snap.status in ("queued", "running")
     last = st.session_state.get(LIVE) or {"n": -1, "gen": None}
     pending = last.get("pending")
-    if pending is not None and pending[0].done():
+    if pending is not None and (pending[0].done() or not live):  # no poll comes back once the run stops: take it now
         future, wanted = pending
         last = {**last, **wanted, "pending": None, "n": last["n"] + 1, "gen": future.result()}
         st.session_state[LIVE] = last
@@ -166,7 +166,7 @@ def _live_sample(a: Analysis, job: Any, settings: Settings) -> dict[str, Any]:
         return last
     wanted = {"settings": settings, "run": run, "step": step, "when": time.monotonic()}
     due = (last["gen"] is None or last["settings"] != settings or last["run"] != run
-           or (last["step"] != step and time.monotonic() - last["when"] >= SAMPLE_SECONDS))
+           or (last["step"] != step and (not live or time.monotonic() - last["when"] >= SAMPLE_SECONDS)))
     if not due:
         return last
     untrained = _untrained(a) if job is None else None
