@@ -155,3 +155,13 @@ def test_the_trained_reverse_model_answers_a_typed_sequence_with_its_attention_r
     np.testing.assert_allclose(rows.weights.sum(axis=1), 1.0, rtol=1e-5)
     np.testing.assert_array_equal(rows.weights[0], tr.attention[0].weights[0, 0])
     assert rows.layers[0] == tr.attention[0].label and rows.heads[:2] == [1, 2]
+
+
+def test_a_recurrent_text_model_writes_too():
+    doc = {"dataset": {"name": "text", "n_samples": 300, "seq_len": 16},
+           "layers": [{"type": "Embedding", "embedding_dim": 16}, {"type": "LSTM", "hidden_size": 32},
+                      {"type": "Linear", "out_features": 39}]}
+    a = analyze_doc(doc)
+    assert a.ok, a.problems
+    gen = sampling.generate(build_model(a), a, "the cat", 40, temperature=1.0, seed=3)
+    assert len(gen.text) == 40 and set(gen.text) <= set(a.dataset.vocab)

@@ -132,7 +132,8 @@ def live_output(a: Analysis, job: Any) -> None:
         if isinstance(gen, InputError):
             say("error", str(gen), icon=":material/error:")
             return
-        st.caption(t("sampling.train.from_step", steps=f"{step:,}") if step else t("sampling.train.untrained"))
+        st.caption(t("sampling.train.from_step" if step != 1 else "sampling.train.from_first_step", steps=f"{step:,}")
+                   if step else t("sampling.train.untrained"))
         generated_text(gen)
         scale = PRESENT_SCALE if state.view().present else 1.0
         height = round(340 * scale)
