@@ -47,9 +47,9 @@ class Demo:
         return next(m for m in self.model.modules() if isinstance(m, TransformerBlock)).attention
 
 
-def train_demo() -> Demo:
-    """Train the demo model headless, as Train would (same seed, same batches); a few seconds on one core."""
-    a = analyze(demo_spec()).raise_if_invalid()
+def train_demo(spec: Spec | None = None) -> Demo:
+    """Train the demo model (or another small one) headless, as Train would (same seed, same batches); seconds."""
+    a = analyze(spec or demo_spec()).raise_if_invalid()
     trainer = Trainer(a)
     while not trainer.done:
         trainer.train_step()
@@ -104,14 +104,17 @@ class Steps:
 
 
 @torch.no_grad()
-def attention_steps(module: SelfAttention, x: torch.Tensor) -> Steps:
-    """Every intermediate of self-attention on one sequence `x` (T, d), from the module's own weights."""
+def attention_steps(module: SelfAttention, x: torch.Tensor, causal: bool = False) -> Steps:
+    """Every intermediate of self-attention on one sequence `x` (T, d), from the module's own weights; `causal`
+    masks each query's future keys (their scaled scores become −∞) whatever the module's own setting."""
     d, h = module.embed_dim, module.num_heads
     d_k, T = d // h, x.shape[0]
     w, b = module.in_proj.weight, module.in_proj.bias  # W_Q, W_K, W_V stacked as PyTorch stores them: (3d, d)
     q, k, v = ((x @ w[s * d:(s + 1) * d].T + b[s * d:(s + 1) * d]).view(T, h, d_k).transpose(0, 1) for s in range(3))
     scores = q @ k.transpose(-2, -1)
     scaled = scores / math.sqrt(d_k)
+    if causal:
+        scaled = scaled.masked_fill(torch.ones(T, T, dtype=torch.bool).triu(1), float("-inf"))
     weights = scaled.softmax(dim=-1)
     heads_out = weights @ v
     concat = heads_out.transpose(0, 1).reshape(T, d)
