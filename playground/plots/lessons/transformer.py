@@ -40,7 +40,7 @@ def heads(weights: np.ndarray, rows: Sequence[str], title: str, height: int = 33
                                     margin={"l": 90, "r": 10, "t": 75, "b": 60}, **axes))
 
 
-def mask(m: np.ndarray, rows: Sequence[str], title: str, height: int = 330) -> go.Figure:
+def mask(m: np.ndarray, rows: Sequence[str], title: str, height: int = 380) -> go.Figure:
     """The additive mask M (T, T): 0 where a query may look, −∞ (grey) where the key is in its future."""
     hidden = np.isinf(m)
     ticks = list(range(m.shape[0]))
@@ -49,9 +49,8 @@ def mask(m: np.ndarray, rows: Sequence[str], title: str, height: int = 330) -> g
                       textfont={"size": 13}, hoverinfo="skip")
     axis = {"showgrid": False, "zeroline": False, "tickmode": "array", "tickvals": ticks, "ticktext": list(rows)}
     return go.Figure([heat], layout(title, height, margin={"l": 90, "r": 10, "t": 50, "b": 60},
-                                    xaxis={**axis, "title": {"text": t("learn_transformer.fig.keys")}, "constrain": "domain"},
-                                    yaxis={**axis, "title": {"text": t("learn_transformer.fig.queries")}, "autorange": "reversed",
-                                           "scaleanchor": "x"}))
+                                    xaxis={**axis, "title": {"text": t("learn_transformer.fig.keys")}},
+                                    yaxis={**axis, "title": {"text": t("learn_transformer.fig.queries")}, "autorange": "reversed"}))
 
 
 def out_weight(w_o: np.ndarray, n_heads: int, title: str, height: int = 420) -> go.Figure:

@@ -98,18 +98,17 @@ def _residual(steps: lesson.BlockSteps, rows: list[str]) -> None:
              r"\mu = \frac{1}{d}\sum_{c=1}^{d} z_c, \quad \sigma^2 = \frac{1}{d}\sum_{c=1}^{d} (z_c - \mu)^2, \quad \varepsilon = 10^{-5}")
     st.markdown(t("learn_transformer.norm.text"))
     norm = steps.norm1
-    left, right = st.columns([3, 2])
+    titles = [t("learn_transformer.fig.sum1"), t("learn_transformer.fig.standardized"), t("learn_transformer.fig.norm1")]
+    chart(figs6.panels([steps.sum1, norm.standardized, norm.output], titles, rows), key="l7-norm1")
+    left, _ = st.columns([3, 1])
     with left:
-        titles = [t("learn_transformer.fig.sum1"), t("learn_transformer.fig.standardized"), t("learn_transformer.fig.norm1")]
-        chart(figs6.panels([steps.sum1, norm.standardized, norm.output], titles, rows, height=400), key="l7-norm1")
-    with right:
         chart(figs.row_stats(norm.mean, norm.std, norm.standardized, rows, t("learn_transformer.fig.stats")), key="l7-stats")
 
 
 def _feedforward(steps: lesson.BlockSteps, rows: list[str], demo: lesson.Demo) -> None:
     hidden = steps.hidden.shape[1]
     _section("ffn", r"\begin{gathered} \operatorname{FFN}(X') = \operatorname{ReLU}(X'W_1 + b_1)\, W_2 + b_2, \quad"
-                    r"W_1 \in \mathbb{R}^{d \times %d},\; W_2 \in \mathbb{R}^{%d \times d} \\"
+                    r" W_1 \in \mathbb{R}^{d \times %d},\; W_2 \in \mathbb{R}^{%d \times d} \\"
                     r"Y = \operatorname{LayerNorm}_2\big(X' + \operatorname{FFN}(X')\big) \end{gathered}" % (hidden, hidden),
              hidden=hidden)
     chart(figs6.matrix(steps.hidden, rows, t("learn_transformer.fig.hidden", hidden=hidden), text=False), key="l7-hidden")
@@ -128,20 +127,19 @@ def _feedforward(steps: lesson.BlockSteps, rows: list[str], demo: lesson.Demo) -
 def _causal(demo: lesson.Demo, ids: list[int], rows: list[str]) -> None:
     """A fragment: the mask toggle redraws this section only."""
     _section("causal", r"A = \operatorname{softmax}\!\left(\frac{QK^{\top}}{\sqrt{d_k}} + M\right), \qquad"
-                       r"M_{ij} = \begin{cases} 0 & j \le i \\ -\infty & j > i \end{cases}")
+                       r" M_{ij} = \begin{cases} 0 & j \le i \\ -\infty & j > i \end{cases}")
     causal = st.toggle(t("learn_transformer.causal.toggle"), value=True, key="l7-causal")
     steps = lesson.block_steps(demo.block, steps6.attention_input(demo, ids), causal)
-    mask = lesson.causal_mask(len(ids), causal)
-    left, right = st.columns([1, 3])
+    left, right = st.columns([2, 3], vertical_alignment="center")
     with left:
-        chart(figs.mask(mask, rows, t("learn_transformer.fig.mask")), key="l7-mask")
+        chart(figs.mask(lesson.causal_mask(len(ids), causal), rows, t("learn_transformer.fig.mask")), key="l7-mask")
     with right:
-        title = t("learn_transformer.fig.heads_masked" if causal else "learn_transformer.fig.heads")
-        chart(figs.heads(steps.attention.weights, rows, title), key="l7-heads-masked")
-    out = " ".join(map(str, lesson.predict(demo, ids, causal)))
-    st.markdown(t("learn_transformer.causal.prediction" if causal else "learn_transformer.causal.unmasked",
-                  tokens=" ".join(map(str, ids)), output=out))
-    weights, output = lesson.pytorch_differences(demo.block, steps, causal)
-    st.success(t("learn_transformer.causal.checked", weights=weights, output=output))
+        out = " ".join(map(str, lesson.predict(demo, ids, causal)))
+        st.markdown(t("learn_transformer.causal.prediction" if causal else "learn_transformer.causal.unmasked",
+                      tokens=" ".join(map(str, ids)), output=out))
+        weights, output = lesson.pytorch_differences(demo.block, steps, causal)
+        st.success(t("learn_transformer.causal.checked", weights=weights, output=output))
+    title = t("learn_transformer.fig.heads_masked" if causal else "learn_transformer.fig.heads")
+    chart(figs.heads(steps.attention.weights, rows, title), key="l7-heads-masked")
     chart(figs.by_position(demo.by_position, 1 / lesson.VOCAB, t("learn_transformer.fig.by_position")), key="l7-by-position")
     st.markdown(t("learn_transformer.causal.after", half=lesson.SEQ_LEN // 2, last=lesson.SEQ_LEN - 1))
