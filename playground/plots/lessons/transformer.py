@@ -13,8 +13,9 @@ from playground.plots.style import ATTENTION, DIVERGING, TEST_COLOR, TRAIN_COLOR
 _MASKED = "#cbd5e1"  # a future key the mask hides: no weight can reach it
 
 
-def heads(weights: np.ndarray, rows: Sequence[str], title: str, height: int = 330) -> go.Figure:
-    """Attention weights (heads, T, T) as one square heatmap per head, side by side on one 0…1 scale."""
+def heads(weights: np.ndarray, rows: Sequence[str], title: str, hidden: np.ndarray | None = None, height: int = 330) -> go.Figure:
+    """Attention weights (heads, T, T) as one square heatmap per head, side by side on one 0…1 scale; the keys a
+    mask `hidden` (T, T) hides are greyed out, as in the mask's own figure."""
     n_heads, n = weights.shape[0], weights.shape[1]
     gap = 0.035
     width = (1 - gap * (n_heads - 1)) / n_heads
@@ -27,6 +28,9 @@ def heads(weights: np.ndarray, rows: Sequence[str], title: str, height: int = 33
                                  xgap=1, ygap=1, texttemplate="%{z:.1f}", textfont={"size": 10},
                                  customdata=np.array([[f"{q} → {k}" for k in rows] for q in rows], dtype=object),
                                  hovertemplate="%{customdata}: %{z:.4f}<extra></extra>"))
+        if hidden is not None and hidden.any():
+            traces.append(go.Heatmap(z=np.where(hidden, 1.0, np.nan), x=ticks, y=ticks, xaxis=f"x{suffix}", yaxis=f"y{suffix}",
+                                     colorscale=[[0, _MASKED], [1, _MASKED]], showscale=False, xgap=1, ygap=1, hoverinfo="skip"))
         axes[f"xaxis{suffix}"] = {"domain": [x0, x0 + width], "anchor": f"y{suffix}", "title": {"text": t("learn_transformer.fig.keys")},
                                   "showgrid": False, "zeroline": False, "tickmode": "array", "tickvals": ticks, "ticktext": list(rows),
                                   "tickfont": {"size": 11}}

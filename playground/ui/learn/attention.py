@@ -55,16 +55,21 @@ def _input(demo: lesson.Demo) -> tuple[list[int], int]:
     heads = demo.attention.num_heads
     head = right.radio(t("learn_attention.input.head"), list(range(heads)), horizontal=True, key="l6-head",
                        format_func=lambda h: t("learn_attention.input.head_n", number=h + 1))
-    try:
-        st.session_state[IDS] = lesson.parse_tokens(text)
-    except lesson.TokenError as e:
-        say("error", str(e))
-        if IDS in st.session_state:
-            st.caption(t("learn_attention.input.kept", tokens=" ".join(map(str, st.session_state[IDS]))))
-    ids = st.session_state.get(IDS) or lesson.parse_tokens(lesson.EXAMPLE)
+    ids = read_sequence(text, IDS)
     out = " ".join(map(str, lesson.predict(demo, ids)))
     st.markdown(t("learn_attention.input.prediction", tokens=" ".join(map(str, ids)), output=out))
     return ids, head
+
+
+def read_sequence(text: str, kept: str) -> list[int]:
+    """The typed sequence as token ids; a bad one gets one sentence and the last good one (under `kept`) stays."""
+    try:
+        st.session_state[kept] = lesson.parse_tokens(text)
+    except lesson.TokenError as e:
+        say("error", str(e))
+        if kept in st.session_state:
+            st.caption(t("learn_attention.input.kept", tokens=" ".join(map(str, st.session_state[kept]))))
+    return st.session_state.get(kept) or lesson.parse_tokens(lesson.EXAMPLE)
 
 
 def _step(key: str, formula: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import streamlit as st
 
 from playground.i18n import t
@@ -11,8 +12,9 @@ from playground.lessons import attention as steps6
 from playground.lessons import transformer as lesson
 from playground.plots.lessons import attention as figs6
 from playground.plots.lessons import transformer as figs
+from playground.ui.learn.attention import read_sequence
 from playground.ui.learn.frame import lesson_header, next_lesson, try_it
-from playground.ui.widgets import chart, say
+from playground.ui.widgets import chart
 
 SLUG = "transformer"
 IDS = "l7-ids"  # the last sequence that parsed: a bad one is refused and this one stays on the page
@@ -46,13 +48,7 @@ def _input(demo: lesson.Demo) -> list[int]:
     st.markdown(t("learn_transformer.input.text", length=lesson.SEQ_LEN, heads=lesson.HEADS, d=lesson.WIDTH,
                   d_k=lesson.WIDTH // lesson.HEADS, hidden=lesson.HIDDEN, accuracy=demo.test_accuracy))
     text = st.text_input(t("learn_attention.input.label", length=lesson.SEQ_LEN), steps6.EXAMPLE, max_chars=60, key="l7-text")
-    try:
-        st.session_state[IDS] = steps6.parse_tokens(text)
-    except steps6.TokenError as e:
-        say("error", str(e))
-        if IDS in st.session_state:
-            st.caption(t("learn_attention.input.kept", tokens=" ".join(map(str, st.session_state[IDS]))))
-    ids = st.session_state.get(IDS) or steps6.parse_tokens(steps6.EXAMPLE)
+    ids = read_sequence(text, IDS)
     out = " ".join(map(str, lesson.predict(demo, ids)))
     st.markdown(t("learn_attention.input.prediction", tokens=" ".join(map(str, ids)), output=out))
     return ids
@@ -130,9 +126,10 @@ def _causal(demo: lesson.Demo, ids: list[int], rows: list[str]) -> None:
                        r" M_{ij} = \begin{cases} 0 & j \le i \\ -\infty & j > i \end{cases}")
     causal = st.toggle(t("learn_transformer.causal.toggle"), value=True, key="l7-causal")
     steps = lesson.block_steps(demo.block, steps6.attention_input(demo, ids), causal)
+    mask = lesson.causal_mask(len(ids), causal)
     left, right = st.columns([2, 3], vertical_alignment="center")
     with left:
-        chart(figs.mask(lesson.causal_mask(len(ids), causal), rows, t("learn_transformer.fig.mask")), key="l7-mask")
+        chart(figs.mask(mask, rows, t("learn_transformer.fig.mask")), key="l7-mask")
     with right:
         out = " ".join(map(str, lesson.predict(demo, ids, causal)))
         st.markdown(t("learn_transformer.causal.prediction" if causal else "learn_transformer.causal.unmasked",
@@ -140,6 +137,6 @@ def _causal(demo: lesson.Demo, ids: list[int], rows: list[str]) -> None:
         weights, output = lesson.pytorch_differences(demo.block, steps, causal)
         st.success(t("learn_transformer.causal.checked", weights=weights, output=output))
     title = t("learn_transformer.fig.heads_masked" if causal else "learn_transformer.fig.heads")
-    chart(figs.heads(steps.attention.weights, rows, title), key="l7-heads-masked")
+    chart(figs.heads(steps.attention.weights, rows, title, hidden=np.isinf(mask)), key="l7-heads-masked")
     chart(figs.by_position(demo.by_position, 1 / lesson.VOCAB, t("learn_transformer.fig.by_position")), key="l7-by-position")
     st.markdown(t("learn_transformer.causal.after", half=lesson.SEQ_LEN // 2, last=lesson.SEQ_LEN - 1))
