@@ -8,6 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from playground.i18n import t
+from playground.plots.lessons.attention import panels
 from playground.plots.style import ATTENTION, DIVERGING, TEST_COLOR, TRAIN_COLOR, layout
 
 _MASKED = "#cbd5e1"  # a future key the mask hides: no weight can reach it
@@ -25,7 +26,7 @@ def heads(weights: np.ndarray, rows: Sequence[str], title: str, hidden: np.ndarr
         suffix = "" if h == 0 else str(h + 1)
         x0 = h * (width + gap)
         traces.append(go.Heatmap(z=weights[h], x=ticks, y=ticks, xaxis=f"x{suffix}", yaxis=f"y{suffix}", coloraxis="coloraxis",
-                                 xgap=1, ygap=1, texttemplate="%{z:.1f}", textfont={"size": 10},
+                                 xgap=1, ygap=1,
                                  customdata=np.array([[f"{q} → {k}" for k in rows] for q in rows], dtype=object),
                                  hovertemplate="%{customdata}: %{z:.4f}<extra></extra>"))
         if hidden is not None and hidden.any():
@@ -42,6 +43,13 @@ def heads(weights: np.ndarray, rows: Sequence[str], title: str, hidden: np.ndarr
     return go.Figure(traces, layout(title, height, annotations=notes,
                                     coloraxis={"colorscale": ATTENTION, "cmin": 0, "cmax": 1, "colorbar": {"thickness": 12, "len": 0.9}},
                                     margin={"l": 90, "r": 10, "t": 75, "b": 60}, **axes))
+
+
+def flow(mats: Sequence[np.ndarray], titles: Sequence[str], rows: Sequence[str]) -> go.Figure:
+    """T × d matrices side by side on one colour scale (lesson 6's panels), with a tick every four dimensions so that
+    four panels still read on a 1024-pixel screen."""
+    fig = panels(mats, titles, rows)
+    return fig.update_xaxes(tickvals=list(range(0, mats[0].shape[1], 4)))
 
 
 def mask(m: np.ndarray, rows: Sequence[str], title: str, height: int = 380) -> go.Figure:

@@ -62,8 +62,8 @@ def _section(key: str, formula: str, **values: object) -> None:
 
 def _heads(steps: lesson.BlockSteps, rows: list[str]) -> None:
     att = steps.attention
-    _section("heads", r"\text{head}_i = \operatorname{softmax}\!\left(\frac{(XW_Q^{i})(XW_K^{i})^{\top}}{\sqrt{d_k}}\right) XW_V^{i},"
-                      r"\qquad W_Q^{i}, W_K^{i}, W_V^{i} \in \mathbb{R}^{d \times d_k},\quad d_k = d/h = %d" % att.d_k,
+    _section("heads", r"\begin{gathered} \text{head}_i = \operatorname{softmax}\!\left(\frac{(XW_Q^{i})(XW_K^{i})^{\top}}{\sqrt{d_k}}\right)"
+                      r" XW_V^{i} \\ W_Q^{i}, W_K^{i}, W_V^{i} \in \mathbb{R}^{d \times d_k}, \quad d_k = d/h = %d \end{gathered}" % att.d_k,
              heads=lesson.HEADS, d_k=att.d_k)
     chart(figs.heads(att.weights, rows, t("learn_transformer.fig.heads")), key="l7-heads")
     mirror, share = steps6.mirror_head(att)
@@ -75,27 +75,27 @@ def _heads(steps: lesson.BlockSteps, rows: list[str]) -> None:
 def _concat(steps: lesson.BlockSteps, rows: list[str], demo: lesson.Demo) -> None:
     att = steps.attention
     heads = att.heads_out.shape[0]
-    _section("concat", r"\operatorname{MultiHead}(X) = \operatorname{Concat}(\text{head}_1, \dots, \text{head}_h)\, W_O + b_O"
-                       r" = \sum_{i=1}^{h} \text{head}_i\, W_O^{(i)} + b_O")
+    _section("concat", r"\begin{aligned} \operatorname{MultiHead}(X) &= \operatorname{Concat}(\text{head}_1, \dots, \text{head}_h)\, W_O + b_O"
+                       r" \\ &= \sum_{i=1}^{h} \text{head}_i\, W_O^{(i)} + b_O \end{aligned}")
     chart(figs6.matrix(att.concat, rows, t("learn_attention.fig.concat"), heads=heads), key="l7-concat")
     w_o = demo.block.attention.out_proj.weight.detach().T.numpy()
     chart(figs.out_weight(w_o, heads, t("learn_transformer.fig.w_o")), key="l7-w-o")
     titles = [t("learn_transformer.fig.contribution", head=h + 1) for h in range(heads)]
-    chart(figs6.panels(list(steps.contributions), titles, rows), key="l7-contributions")
+    chart(figs.flow(list(steps.contributions), titles, rows), key="l7-contributions")
     chart(figs6.matrix(att.output, rows, t("learn_transformer.fig.mha")), key="l7-mha")
 
 
 def _residual(steps: lesson.BlockSteps, rows: list[str]) -> None:
     _section("residual", r"X' = \operatorname{LayerNorm}_1\big(X + \operatorname{MultiHead}(X)\big)")
     titles = [t("learn_transformer.fig.x"), t("learn_transformer.fig.mha_short"), t("learn_transformer.fig.sum1")]
-    chart(figs6.panels([steps.attention.x, steps.attention.output, steps.sum1], titles, rows), key="l7-sum1")
+    chart(figs.flow([steps.attention.x, steps.attention.output, steps.sum1], titles, rows), key="l7-sum1")
     st.markdown(f"#### {t('learn_transformer.norm.title')}")
     st.latex(r"\operatorname{LayerNorm}(z) = \gamma \odot \frac{z - \mu}{\sqrt{\sigma^2 + \varepsilon}} + \beta, \qquad"
              r"\mu = \frac{1}{d}\sum_{c=1}^{d} z_c, \quad \sigma^2 = \frac{1}{d}\sum_{c=1}^{d} (z_c - \mu)^2, \quad \varepsilon = 10^{-5}")
     st.markdown(t("learn_transformer.norm.text"))
     norm = steps.norm1
     titles = [t("learn_transformer.fig.sum1"), t("learn_transformer.fig.standardized"), t("learn_transformer.fig.norm1")]
-    chart(figs6.panels([steps.sum1, norm.standardized, norm.output], titles, rows), key="l7-norm1")
+    chart(figs.flow([steps.sum1, norm.standardized, norm.output], titles, rows), key="l7-norm1")
     left, _ = st.columns([3, 1])
     with left:
         chart(figs.row_stats(norm.mean, norm.std, norm.standardized, rows, t("learn_transformer.fig.stats")), key="l7-stats")
@@ -103,19 +103,18 @@ def _residual(steps: lesson.BlockSteps, rows: list[str]) -> None:
 
 def _feedforward(steps: lesson.BlockSteps, rows: list[str], demo: lesson.Demo) -> None:
     hidden = steps.hidden.shape[1]
-    _section("ffn", r"\begin{gathered} \operatorname{FFN}(X') = \operatorname{ReLU}(X'W_1 + b_1)\, W_2 + b_2, \quad"
+    _section("ffn", r"\begin{gathered} \operatorname{FFN}(X') = \operatorname{ReLU}(X'W_1 + b_1)\, W_2 + b_2 \\"
                     r" W_1 \in \mathbb{R}^{d \times %d},\; W_2 \in \mathbb{R}^{%d \times d} \\"
                     r"Y = \operatorname{LayerNorm}_2\big(X' + \operatorname{FFN}(X')\big) \end{gathered}" % (hidden, hidden),
              hidden=hidden)
     chart(figs6.matrix(steps.hidden, rows, t("learn_transformer.fig.hidden", hidden=hidden), text=False), key="l7-hidden")
-    titles = [t("learn_transformer.fig.norm1"), t("learn_transformer.fig.ffn"), t("learn_transformer.fig.sum2"),
-              t("learn_transformer.fig.y")]
-    chart(figs6.panels([steps.norm1.output, steps.feedforward, steps.sum2, steps.output], titles, rows), key="l7-block-out")
+    titles = [t(f"learn_transformer.fig.{name}") for name in ("x1", "ffn", "sum2", "y")]
+    chart(figs.flow([steps.norm1.output, steps.feedforward, steps.sum2, steps.output], titles, rows), key="l7-block-out")
     weights, output = lesson.pytorch_differences(demo.block, steps)
     st.success(t("learn_transformer.ffn.checked", weights=weights, output=output))
     st.markdown(f"#### {t('learn_transformer.really.title')}")
     st.code("x = norm1(x + dropout1(attention(x)))\n"
-            "return norm2(x + dropout2(feedforward(x)))  # feedforward: Linear → ReLU → Dropout → Linear", language="python")
+            "return norm2(x + dropout2(feedforward(x)))\n# feedforward: Linear → ReLU → Dropout → Linear", language="python")
     st.markdown(t("learn_transformer.really.text"))
 
 
