@@ -196,10 +196,10 @@ def test_the_lesson_draws_its_figures_in_chromium_and_the_mask_toggles(page, app
 
     page.set_viewport_size({"width": 1280, "height": 9000})
     page.goto(f"{app_url}/learn_transformer")
-    wait_idle(page, 180_000)  # the first visit on a server trains the lesson's model
-    expect(page.locator(".katex").first).to_be_visible()
+    wait_idle(page, 180_000)
     charts = page.locator("[data-testid='stPlotlyChart']")
-    expect(charts).to_have_count(13, timeout=30_000)
+    expect(charts).to_have_count(13, timeout=180_000)  # the first visit on a server trains the lesson's model
+    expect(page.locator(".katex").first).to_be_visible()
     for i in range(13):
         expect(charts.nth(i).locator(".main-svg").first).to_be_attached(timeout=30_000)
     expect(page.get_by_text("With the mask, the model reads 3 1 4 1 5 9 and outputs 3 1 4 4 1 3")).to_be_visible()
