@@ -2,6 +2,8 @@
 and every "try it" model opens and trains to the point its lesson makes (counted in epochs)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -9,15 +11,21 @@ import torch
 from apptest import app, no_exception
 from playground import i18n
 from playground.analysis import analyze
-from playground.lessons import neurons
+from playground.lessons import LESSONS, neurons
 from playground.spec import decode_link
 from playground.training import Trainer, train
-from playground.ui.nav import written_lessons
 
-LESSON_PAGES = [lesson.page for lesson in written_lessons()]
+LESSON_PAGES = [lesson.page for lesson in LESSONS]
 
 
 # ---------------------------------------------------------------- every lesson page
+def test_every_lesson_of_the_curriculum_has_its_page():
+    root = Path(__file__).resolve().parents[1]
+    assert [lesson.slug for lesson in LESSONS] == ["neurons", "losses", "backprop", "convolution", "recurrent", "attention",
+                                                  "transformer", "positions", "overfitting"]
+    assert all((root / lesson.page).is_file() for lesson in LESSONS)
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("page", LESSON_PAGES)
 def test_every_lesson_renders_with_formulas_figures_and_working_links(page, lang):

@@ -1,16 +1,13 @@
 """The app's pages, in one list that app.py and the pages share."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 from playground import i18n
 from playground.i18n import t
-from playground.lessons import LESSONS, Lesson, number
+from playground.lessons import LESSONS, number
 from playground.ui import state
 
-ROOT = Path(__file__).resolve().parents[2]
 PAGES = (
     ("pages/build.py", "build", ":material/construction:"),
     ("pages/train.py", "train", ":material/model_training:"),
@@ -22,7 +19,7 @@ def pages() -> dict:
     """The navigation in two sections, titled in the session's language; url paths are the same in every language."""
     playground = [st.Page(path, title=t(f"app.nav.{name}"), icon=icon, default=i == 0) for i, (path, name, icon) in enumerate(PAGES)]
     learn = [st.Page(lesson.page, title=f"{number(lesson.slug)}. {_nav_title(lesson.slug)}", icon=lesson.icon)
-             for lesson in written_lessons()]
+             for lesson in LESSONS]
     if not state.view().shows("learn"):
         return {t("app.nav.playground"): playground}
     return {t("app.nav.playground"): playground, t("app.nav.learn"): learn}
@@ -31,11 +28,6 @@ def pages() -> dict:
 def _nav_title(slug: str) -> str:
     """A lesson's name in the navigation: its short `nav` name where the title is too long for the sidebar."""
     return t(f"learn_{slug}.nav") if i18n.has(f"learn_{slug}.nav") else t(f"learn_{slug}.title")
-
-
-def written_lessons() -> list[Lesson]:
-    """The lessons whose page exists (the course is being written lesson by lesson)."""
-    return [lesson for lesson in LESSONS if (ROOT / lesson.page).exists()]
 
 
 def ensure_navigation() -> None:

@@ -6,7 +6,6 @@ import streamlit as st
 from playground.i18n import t
 from playground.lessons import LESSONS, TryIt, number
 from playground.ui import state
-from playground.ui.nav import written_lessons
 from playground.ui.widgets import page_frame
 
 PAGES = {"build": "pages/build.py", "train": "pages/train.py", "inspect": "pages/inspect.py"}
@@ -29,7 +28,7 @@ def try_it(links: list[TryIt]) -> None:
 def next_lesson(slug: str) -> None:
     """The link to the next lesson (the last one links back to Build)."""
     st.divider()
-    later = [lesson for lesson in written_lessons() if number(lesson.slug) > number(slug)]
+    later = [lesson for lesson in LESSONS if number(lesson.slug) > number(slug)]
     if later:
         nxt = later[0]
         st.page_link(nxt.page, label=t("learn.next", title=t(f"learn_{nxt.slug}.title")), icon=":material/arrow_forward:")
