@@ -12,6 +12,7 @@ from playground.analysis import Analysis, analyze
 from playground.i18n import msg
 from playground.layers import format_shape
 from playground.spec import Problem, SpecError, parse_spec
+from playground.weights import MAX_WEIGHTS_BYTES, WeightsError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -86,14 +87,32 @@ def train_cmd(args) -> int:
 
 
 def export_cmd(args) -> int:
+    """The .py file (with --weights and -o, the checked weights beside it under its name), or with -o FILE.pt2 a torch.export program."""
+    from playground import weights
     from playground.export import export_code
 
-    code = export_code(_load(args.spec))
+    a = _load(args.spec)
+    data = _read_weights(args.weights) if args.weights else None
+    state = weights.load(data, a) if data is not None else None
+    if (args.format or Path(args.output or "").suffix.lstrip(".")) == "pt2":
+        Path(args.output).write_bytes(weights.export_pt2(a, weights.model_with(a, state) if state else None))
+        return 0
+    code = export_code(a)
     if args.output:
         Path(args.output).write_text(code)
+        if data is not None:
+            Path(args.output).with_suffix(".safetensors").write_bytes(data)
     else:
         sys.stdout.write(code)
     return 0
+
+
+def _read_weights(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read(MAX_WEIGHTS_BYTES + 1)  # one byte over tells the parser the file is too big
+    except OSError as e:
+        raise WeightsError(msg("cli.cannot_read", path=path, reason=e.strerror or str(e))) from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,11 +129,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-seconds", type=float)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=train_cmd)
-    p = sub.add_parser("export", help="a standalone PyTorch file for the model")
+    p = sub.add_parser("export", help="a standalone PyTorch file for the model, or a torch.export program (.pt2)")
     p.add_argument("spec")
     p.add_argument("-o", "--output")
+    p.add_argument("--format", choices=("py", "pt2"), help="default: pt2 when the output ends in .pt2, else py")
+    p.add_argument("--weights", help="trained weights (.safetensors from the playground) for this spec")
     p.set_defaults(func=export_cmd)
     args = parser.parse_args(argv)
+    if getattr(args, "func", None) is export_cmd:
+        _check_export_args(parser, args)
     # Small models train fastest on one thread; two OpenMP threads on a busy 2-core machine crawl
     import torch
 
@@ -128,12 +151,20 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args)
 
 
+def _check_export_args(parser: argparse.ArgumentParser, args) -> None:
+    pt2 = (args.format or Path(args.output or "").suffix.lstrip(".")) == "pt2"
+    if pt2 and not args.output:
+        parser.error("a .pt2 program is binary: write it to a file with -o FILE.pt2")
+    if args.weights and not pt2 and not args.output:
+        parser.error("--weights needs -o FILE.py: the weights are written beside it as FILE.safetensors")
+
+
 def _run(args) -> int:
     try:
         code = args.func(args)
         sys.stdout.flush()  # a closed pipe shows up here for output still in the buffer
         return code
-    except SpecError as e:
+    except (SpecError, WeightsError) as e:
         print(i18n.t("cli.error", message=str(e)), file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -25,6 +25,26 @@ def _source_without_header(module) -> str:
     return "\n".join(source.splitlines()[first.lineno - 1 - len(getattr(first, "decorator_list", [])):]).strip()
 
 
+WEIGHTS_SOURCE = '''SAFETENSORS_DTYPES = {"F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
+                      "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8, "BOOL": torch.bool}
+
+
+def load_weights(model: nn.Module, path) -> None:
+    """Load weights from a safetensors file, read with torch alone: an 8-byte header length, a JSON header, raw tensors."""
+    data = Path(path).read_bytes()
+    size = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + size])
+    header.pop("__metadata__", None)  # the playground's spec travels there
+    body = data[8 + size:]
+    state = {}
+    for name, entry in header.items():
+        begin, end = entry["data_offsets"]
+        dtype = SAFETENSORS_DTYPES[entry["dtype"]]
+        flat = torch.frombuffer(bytearray(body[begin:end]), dtype=dtype) if end > begin else torch.empty(0, dtype=dtype)
+        state[name] = flat.reshape(entry["shape"])
+    model.load_state_dict(state)'''
+
+
 def _args(values: dict) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in values.items())
 
@@ -66,8 +86,13 @@ def export_code(analysis: Analysis, lr: float | None = None) -> str:
 Run it: python this_file.py — it builds the model, runs one random batch and prints the output shape and the
 parameter count. `make_training` and `train_step` train it exactly as the playground did; `stop_early` ends it
 early when the playground would have.
+
+Trained weights: download them from the playground as a .safetensors file and save it beside this file under
+the same name (model.py -> model.safetensors); run, this file loads them (`load_weights`) before its batch.
 """
+import json
 import math
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -95,6 +120,9 @@ def build_model() -> nn.Module:
 
 
 {inspect.getsource(lr_factor).strip()}
+
+
+{WEIGHTS_SOURCE}
 
 
 def make_training(model: nn.Module):
@@ -135,8 +163,13 @@ def stop_early(test_losses: list[float]) -> bool:
 if __name__ == "__main__":
     torch.manual_seed(SEED)
     model = build_model()
+    weights = Path(__file__).with_suffix(".safetensors")  # the trained weights, when saved beside this file
+    if weights.exists():
+        load_weights(model, weights)
+        print("weights:", weights.name)
     x = {example}
-    y = model(x)
+    with torch.no_grad():
+        y = model.eval()(x)
     print("output shape:", tuple(y.shape))
     print("parameters:", sum(p.numel() for p in model.parameters()))
 '''

@@ -135,7 +135,9 @@ class TrainingJob:
 
     _requests = itertools.count(1)
 
-    def __init__(self, analysis: Analysis, dataset: Dataset | None = None, pool: Pool | None = None):
+    def __init__(self, analysis: Analysis, dataset: Dataset | None = None, pool: Pool | None = None,
+                 weights: bytes | None = None):
+        """`weights`: safetensors bytes of a state dict that fits the model (checked by the caller) to start from."""
         analysis.raise_if_invalid()
         self.id = secrets.token_urlsafe(16)  # unguessable: it is the run's name in the page's address
         self.analysis = analysis
@@ -147,8 +149,8 @@ class TrainingJob:
         self._pool = pool or default_pool()
         self._cond = threading.Condition()
         self._r = _Record(lr=analysis.optimizer.lr)
-        self._wanted = p.Start(spec=analysis.spec.to_json(indent=None), dataset=None, paused=False, steps=0, lr=None)
-        self._weights: tuple[int, bytes] | None = None  # (step, safetensors bytes): the final or latest copy
+        self._wanted = p.Start(spec=analysis.spec.to_json(indent=None), dataset=None, paused=False, steps=0, lr=None, weights=weights)
+        self._weights: tuple[int, bytes] | None = (0, weights) if weights else None  # (step, safetensors bytes): the final or latest copy
         self._answered = 0  # the last request for weights the worker answered
 
     # -- commands from the page
@@ -227,6 +229,11 @@ class TrainingJob:
     @property
     def ended(self) -> bool:
         return self._r.status in ENDED
+
+    @property
+    def from_weights(self) -> bool:
+        """True when the run starts from given weights rather than the seed's."""
+        return self._wanted["weights"] is not None
 
     def model_copy(self, wait: float = WAIT_SECONDS) -> torch.nn.Module:
         """A frozen copy of the current model (eval mode): the weights as the worker has them now.

@@ -28,6 +28,7 @@ class Start(TypedDict):
     paused: bool
     steps: int  # single steps wanted right away (the Step button on a job not yet started)
     lr: float | None  # a learning rate set before the start
+    weights: bytes | None  # safetensors bytes to start from (weights loaded from a file), else the seed's
 
 
 class Progress(TypedDict, total=False):

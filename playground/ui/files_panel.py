@@ -8,7 +8,7 @@ from playground.export import export_code
 from playground.i18n import msg, t
 from playground.spec import MAX_SPEC_BYTES, SpecError, parse_spec
 from playground.templates import examples
-from playground.ui import state
+from playground.ui import state, weights_panel
 from playground.ui.widgets import say, slug, wkey
 
 UPLOAD_ERROR = "spec-upload-error"
@@ -66,6 +66,8 @@ def templates_and_files(a: Analysis) -> None:
     code = export_code(a, lr=_final_lr()) if a.ok else ""
     row.download_button(t("build.files.export"), code, file_name=f"{name}.py", mime="text/x-python", key="dl-code", width="content",
                         on_click="ignore", icon=":material/code:", disabled=not a.ok,
-                        help=t("build.files.export_help") if a.ok else t("build.files.export_disabled"))
+                        help=f'{t("build.files.export_help")} {weights_panel.code_help(a)}' if a.ok else t("build.files.export_disabled"))
+    weights_panel.files_controls(row, a)
     if (err := st.session_state.get(UPLOAD_ERROR)) is not None:
         say("error", str(err))
+    weights_panel.upload_error()

@@ -25,7 +25,7 @@ from playground.inspection import formulas
 from playground.model import build_model
 from playground.plots import conv as conv_figs
 from playground.plots import outputs as output_figs
-from playground.ui import state
+from playground.ui import state, weights_panel
 from playground.ui import widgets
 from playground.ui.widgets import plain, say
 
@@ -89,7 +89,7 @@ def snapshot(a: Analysis) -> Snapshot:
     fresh = st.session_state.pop(FRESH, False) or TAB not in st.session_state  # the tab's state goes when the page does
     job = slot.job if slot.job is not None and slot.spec_key == spec_key else None
     snap = job.snapshot() if job is not None else None
-    if snap is None or snap.step == 0:
+    if snap is None or (snap.step == 0 and not job.from_weights):
         if cached and cached.job is None and cached.spec_key == spec_key:
             return cached
         new = Snapshot(None, spec_key, 0, build_model(a).eval(), msg("inspect.snapshot.untrained"), [])
@@ -100,6 +100,8 @@ def snapshot(a: Analysis) -> Snapshot:
         extra = msg("inspect.snapshot.accuracy", acc=f"{acc:.1%}") if acc is not None else ""
         note = msg("inspect.snapshot.trained", steps=f"{snap.step:,}", epochs=snap.epoch, total=snap.total_epochs, extra=extra,
                    when=msg(f"inspect.snapshot.when.{snap.status}"))
+        if snap.step == 0:  # not trained yet: weights loaded from a file
+            note = weights_panel.inspect_note(job) or note
         new = Snapshot(job, spec_key, snap.step, job.model_copy(), note, list(snap.epochs))
     st.session_state[SNAPSHOT] = new
     return new
