@@ -25,24 +25,30 @@ def _source_without_header(module) -> str:
     return "\n".join(source.splitlines()[first.lineno - 1 - len(getattr(first, "decorator_list", [])):]).strip()
 
 
+# The exported file's weight loader: torch alone reads the safetensors format, so the file still needs only torch
 WEIGHTS_SOURCE = '''SAFETENSORS_DTYPES = {"F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
                       "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8, "BOOL": torch.bool}
 
 
-def load_weights(model: nn.Module, path) -> None:
-    """Load weights from a safetensors file, read with torch alone: an 8-byte header length, a JSON header, raw tensors."""
+def read_safetensors(path) -> dict:
+    """The tensors of a safetensors file, read with torch alone: an 8-byte header length, a JSON header, raw tensors."""
     data = Path(path).read_bytes()
     size = int.from_bytes(data[:8], "little")
     header = json.loads(data[8:8 + size])
     header.pop("__metadata__", None)  # the playground's spec travels there
     body = data[8 + size:]
-    state = {}
+    tensors = {}
     for name, entry in header.items():
         begin, end = entry["data_offsets"]
         dtype = SAFETENSORS_DTYPES[entry["dtype"]]
         flat = torch.frombuffer(bytearray(body[begin:end]), dtype=dtype) if end > begin else torch.empty(0, dtype=dtype)
-        state[name] = flat.reshape(entry["shape"])
-    model.load_state_dict(state)'''
+        tensors[name] = flat.reshape(entry["shape"])
+    return tensors
+
+
+def load_weights(model: nn.Module, path) -> None:
+    """Load trained weights (a .safetensors file downloaded from the playground) into the model."""
+    model.load_state_dict(read_safetensors(path))'''
 
 
 def _args(values: dict) -> str:

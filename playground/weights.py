@@ -108,7 +108,7 @@ def _header(data: bytes) -> dict[str, Any]:
         raise _not_safetensors(msg("weights.error.too_short"))
     size = struct.unpack("<Q", data[:8])[0]
     if size > MAX_HEADER_BYTES or size > len(data) - 8:
-        raise _not_safetensors(msg("weights.error.bad_header_size", size=size))
+        raise _not_safetensors(msg("weights.error.bad_header_size"))
     try:
         header = json.loads(data[8:8 + size], parse_constant=_reject)
     except (UnicodeDecodeError, ValueError):

@@ -1,6 +1,7 @@
 """The exported PyTorch file: the same function as the built model, the same training, and no code from a spec."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -105,3 +106,44 @@ def test_a_hostile_name_cannot_run_code_in_the_exported_file(name, tmp_path):
     assert ran.stdout.splitlines() == ["output shape: (4, 2)", "parameters: 626"]
     assert "INJECTED" not in ran.stdout + ran.stderr
     assert _load(path.read_text())["TITLE"] == name
+
+
+# A driver for the exported file, run as its own process: it imports the file, whose loader reads the weights
+# saved beside it, and prints the accuracy and outputs on the test split (saved beside it as well).
+DRIVER = """
+import importlib.util, json, sys
+import torch
+spec = importlib.util.spec_from_file_location("model", "model.py")
+m = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(m)
+test = m.read_safetensors("test.safetensors")
+model = m.build_model()
+m.load_weights(model, "model.safetensors")
+with torch.no_grad():
+    out = model.eval()(test["x"])
+print(json.dumps({"accuracy": (out.argmax(-1) == test["y"]).float().mean().item(), "outputs": out[:5].tolist()}))
+"""
+
+
+def test_the_exported_file_runs_with_the_downloaded_weights_beside_it(tmp_path):
+    from safetensors.torch import save_file
+
+    from playground import weights
+
+    doc = {**load_example("mlp_spiral"), "training": {"epochs": 40, "batch_size": 32, "seed": 0}}
+    a = analyze(from_data(doc))
+    trainer = Trainer(a)
+    while not trainer.done:
+        _, record = trainer.train_step()
+    (tmp_path / "model.py").write_text(export_code(a))
+    (tmp_path / "model.safetensors").write_bytes(weights.to_bytes(trainer.model, a.spec))  # what the download button gives
+    save_file({"x": a.dataset.x_test, "y": a.dataset.y_test}, str(tmp_path / "test.safetensors"))
+    ran = subprocess.run([sys.executable, "-I", "model.py"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.splitlines() == ["weights: model.safetensors", "output shape: (4, 2)", "parameters: 626"]
+    driven = subprocess.run([sys.executable, "-I", "-c", DRIVER], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert driven.returncode == 0, driven.stderr
+    result = json.loads(driven.stdout)
+    assert result["accuracy"] == pytest.approx(record.test_accuracy, abs=1e-6) and record.test_accuracy > 0.6
+    with torch.no_grad():
+        assert torch.allclose(torch.tensor(result["outputs"]), trainer.model.eval()(a.dataset.x_test[:5]), atol=1e-5)

@@ -100,7 +100,7 @@ def _with_header(header: dict, body: bytes = b"") -> bytes:
 @pytest.mark.parametrize("data, words", [
     (b"", "too short to hold a header"),
     (b"\x00" * 7, "too short to hold a header"),
-    (struct.pack("<Q", 10**12) + b"{}", "its header claims"),
+    (struct.pack("<Q", 10**12) + b"{}", "the header length in its first 8 bytes does not fit the file"),
     (struct.pack("<Q", 4) + b"nope", "its header is not a JSON object"),
     (struct.pack("<Q", 2) + b"[]", "its header is not a JSON object"),
     (_with_header({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "x": {"dtype": "F32", "shape": [1e3], "data_offsets": [0, 4]}},
