@@ -135,7 +135,7 @@ def train_row() -> None:
         return
     name = slug(job.analysis.spec.name)
     row = st.container(horizontal=True, wrap=True, gap="small", vertical_alignment="center")
-    row.caption(t("weights.ui.downloads"))
+    row.caption(t("weights.ui.downloads"), width="content")
     row.download_button(t("weights.ui.download"), _weights_data(job), file_name=f"{name}.safetensors", mime="application/octet-stream",
                         key="dl-weights-train", width="content", on_click="ignore", icon=":material/download:",
                         help=t("weights.ui.download_help", code=f"{name}.py", file=f"{name}.safetensors"))
