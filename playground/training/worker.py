@@ -126,7 +126,7 @@ class Worker:
         dataset = p.dataset_from_payload(start["dataset"]) if start["dataset"] else None
         try:
             trainer = Trainer(analyze(from_data(json.loads(start["spec"])), dataset), dataset)
-            if start.get("weights"):
+            if start["weights"] is not None:  # weights loaded from a file: the run starts from them
                 trainer.model.load_state_dict(p.decode_weights(start["weights"]))
         except Exception as e:  # checked on the server already; anything left is reported, not raised
             self.conn.send(("ended", job_id, {"status": "failed", "message": p.msg_payload(_failure(e)), "losses": [], "records": []}))
