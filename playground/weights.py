@@ -41,8 +41,9 @@ MODEL_PARTS = {"dataset", "layers"}  # what must agree for weights to mean the s
 class WeightsError(ValueError):
     """A weights file that cannot be used, with the sentence that says why."""
 
-    def __init__(self, message: Msg):
+    def __init__(self, message: Msg, other: Spec | None = None):
         self.msg = message
+        self.other = other  # the model the weights were trained for, when that is what differs
         super().__init__(message.key)
 
     def __str__(self) -> str:
@@ -152,7 +153,8 @@ def state_for(file: WeightsFile, analysis: Analysis) -> dict[str, torch.Tensor]:
     """The file's tensors as a state dict for `analysis`'s model; WeightsError with one sentence when they do not fit."""
     analysis.raise_if_invalid()
     if file.spec is not None and _model_part(file.spec) != _model_part(analysis.spec):
-        raise WeightsError(msg("weights.mismatch.other_model", name=_name(file.spec), difference=_difference(file.spec, analysis.spec)))
+        raise WeightsError(msg("weights.mismatch.other_model", name=_name(file.spec), difference=_difference(file.spec, analysis.spec)),
+                           file.spec)
     expected = build_model(analysis).state_dict()
     missing = [k for k in expected if k not in file.tensors]
     extra = [k for k in file.tensors if k not in expected]

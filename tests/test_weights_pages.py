@@ -79,3 +79,18 @@ def test_the_weights_controls_speak_chinese(trained_file):
     upload(at, data)
     assert shown(at.error) == ["'iris_on_an_mlp.safetensors' 未载入：这些权重是为另一个模型“iris on an MLP”训练的"
                                "（它的第 1 层是 ReLU()，你的是 Tanh()）。你的模型没有改变。"], shown(at.error)
+
+
+def test_another_models_weights_can_open_that_model_on_request(trained_file):
+    data, record = trained_file
+    at = app({"dataset": {"name": "moons"}, "layers": [{"type": "Linear", "out_features": 2}]})  # e.g. a fresh session's model
+    upload(at, data)
+    assert shown(at.error)[0].startswith("'iris_on_an_mlp.safetensors' was not loaded: they were trained for a different model")
+    assert spec_of(at).dataset.name == "moons"  # kept until the learner asks
+    offer = at.button(key="weights-open-theirs")
+    assert offer.label == "Open “iris on an MLP” with these weights"
+    offer.click().run()
+    no_exception(at)
+    assert spec_of(at).name == "iris on an MLP" and not at.error
+    assert any(s.startswith("Loaded the weights from 'iris_on_an_mlp.safetensors'") and f"test accuracy {record.test_accuracy:.1%}" in s
+               for s in shown(at.success)), shown(at.success)

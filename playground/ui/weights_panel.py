@@ -17,9 +17,9 @@ from playground.analysis import Analysis
 from playground.i18n import Msg, msg, t
 from playground.training import TrainingJob
 from playground.ui import state
-from playground.ui.widgets import say, slug
+from playground.ui.widgets import plain, say, slug
 
-UPLOAD_KEY, ERROR, LOADED = "weights-file", "weights-upload-error", "weights-loaded"
+UPLOAD_KEY, ERROR, LOADED, OFFER = "weights-file", "weights-upload-error", "weights-loaded", "weights-offer"
 
 
 @dataclass(frozen=True)
@@ -76,15 +76,22 @@ def _result(loss: float, accuracy: float | None) -> Msg:
 def _on_upload() -> None:
     """Weights replace the session's run only when they pass the door and fit the spec; otherwise nothing changes."""
     up = st.session_state.get(UPLOAD_KEY)
-    if up is None:
-        return
-    name, a = repr(up.name[:60]), state.analysis()
+    if up is not None:
+        _load(up.getvalue(), repr(up.name[:60]))
+
+
+def _load(data: bytes, name: str) -> None:
+    """Apply weights onto the current spec and make them the session's run, or keep everything and say why."""
+    st.session_state.pop(OFFER, None)
+    a = state.analysis()
     try:
         if not a.ok:
             raise weights.WeightsError(msg("weights.ui.invalid_model"))
-        loaded_state = weights.load(up.getvalue(), a)
+        loaded_state = weights.load(data, a)
     except weights.WeightsError as e:
         st.session_state[ERROR] = msg("weights.ui.failed", file=name, problem=e.msg)
+        if e.other is not None:  # the file names its own model: offered, never switched to unasked
+            st.session_state[OFFER] = (e.other, data, name)
         return
     st.session_state.pop(ERROR, None)
     result = _result(*weights.evaluate(a, loaded_state))
@@ -92,6 +99,15 @@ def _on_upload() -> None:
     state.set_job(job)
     st.session_state[LOADED] = Loaded(job.id, name, result)
     state.notify(msg("weights.ui.loaded", file=name, result=result))
+
+
+def _open_their_model() -> None:
+    """The offer's button: the file's own spec becomes the model, then its weights go onto it."""
+    offer = st.session_state.pop(OFFER, None)
+    if offer is not None:
+        spec, data, name = offer
+        state.set_spec(spec)
+        _load(data, name)
 
 
 # ---------------------------------------------------------------- the Build page's files row
@@ -118,9 +134,12 @@ def code_help(a: Analysis) -> str:
 
 
 def upload_error() -> None:
-    """The last upload's problem, in one sentence next to the controls."""
+    """The last upload's problem, in one sentence next to the controls; for another model's weights, a way to open it."""
     if (err := st.session_state.get(ERROR)) is not None:
         say("error", str(err))
+    if (offer := st.session_state.get(OFFER)) is not None:
+        st.button(t("weights.ui.open_theirs", name=plain(offer[0].name or t("weights.ui.their_model"))), key="weights-open-theirs",
+                  icon=":material/swap_horiz:", on_click=_open_their_model, help=t("weights.ui.open_theirs_help"))
 
 
 # ---------------------------------------------------------------- the Train page
