@@ -33,6 +33,9 @@ CSS = """
   /* The bar's slide animation outlasts the 0.5 s between updates, so while training it would repaint the
      page 60 times a second; it steps instead */
   [data-testid="stProgress"] div {transition: none !important;}
+  /* A link in the page (a lesson's "try it", the next lesson) wraps rather than ending in "…" on a projector */
+  [data-testid="stPageLink-NavLink"] * {white-space: normal !important; overflow: visible !important; text-overflow: clip !important;}
+  [data-testid="stPageLink-NavLink"] {height: auto !important;}
 </style>
 """
 # Presentation mode, for a projector: no sidebar, larger type, the whole width for the figures.
