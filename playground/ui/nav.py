@@ -12,6 +12,7 @@ PAGES = (
     ("pages/build.py", "build", ":material/construction:"),
     ("pages/train.py", "train", ":material/model_training:"),
     ("pages/inspect.py", "inspect", ":material/biotech:"),
+    ("pages/compare.py", "compare", ":material/compare_arrows:"),
 )
 
 

@@ -22,6 +22,7 @@ from playground.spec import Spec, SpecError, decode_link, encode_link
 from playground.templates import default_spec
 from playground.view import View, parse_view
 from playground.training import TrainingJob, default_runs
+from playground.ui import run_records
 
 SPEC, REV, LINK_ERROR, UPLOADED, NOTICE, LANG, VIEW = "spec", "rev", "link_error", "uploaded_dataset", "notice", "lang", "view"
 VIEW_PARAMS = ("present", "hide")
@@ -244,6 +245,7 @@ def set_job(job: TrainingJob) -> None:
     slot = job_slot()
     if slot.job is not None:
         slot.job.stop()
+        run_records.keep(slot.job)  # the run it replaces joins the runs on Compare
         default_runs().drop(slot.job)
     key = browser_key()
     slot.job, slot.spec_key, slot.pending_run, slot.reattachable = job, spec_key(job.analysis.spec), None, key is not None

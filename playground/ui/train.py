@@ -20,7 +20,7 @@ from playground.plots import training as charts
 from playground.analysis import Analysis
 from playground.training import Snapshot, TrainingJob, default_pool
 from playground.ui import sampling as sampling_ui
-from playground.ui import state
+from playground.ui import run_records, state
 from playground.ui.components.browser_key import browser_key
 from playground.ui.components.live_chart import Chart, forget_sent, live_charts
 from playground.ui.widgets import PRESENT_SCALE
@@ -89,6 +89,7 @@ def _set_lr(key: str) -> None:
 def controls(a: Analysis) -> None:
     default_pool().warm()  # a worker boots while the learner looks at the page, not after Start
     job = state.job_slot().job
+    run_records.keep(job)  # an ended run is kept for Compare (once)
     snap = job.snapshot() if job is not None else None
     status = snap.status if snap else "idle"
     ended = bool(snap and snap.status in ("finished", "stopped", "diverged", "failed"))
