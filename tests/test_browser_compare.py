@@ -48,7 +48,7 @@ def test_two_learning_rates_compared(page, app_url):
     _go(page, "Compare")
     page.wait_for_selector(LOSS_CHART, timeout=30_000)
     names = page.evaluate(f"() => document.querySelector('{LOSS_CHART}').data.map(t => t.name)")
-    assert names == ["Run 1 · test", "Run 1 · train", "Run 2 · test", "Run 2 · train"]
+    assert names == ["Run 1", "Run 1 · train", "Run 2", "Run 2 · train"]  # each run: test line (in the legend), train line
     points = page.evaluate(f"() => document.querySelector('{LOSS_CHART}').data.map(t => t.x.length)")
     assert points == [4, 4, 4, 4], "four epochs of each run, overlaid on one epoch axis"
     expect(page.get_by_text("lr 0.01 → 0.1")).to_be_visible()

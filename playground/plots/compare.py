@@ -38,12 +38,13 @@ def curves_figure(curves: list[Curve], metric: str, by_time: bool = False, heigh
         for split, dash, width in (("test", "solid", 2.6), ("train", "dot", 1.6)):
             y = [getattr(p, f"{split}_loss") if metric == "loss" else 100 * getattr(p, f"{split}_accuracy") for p in pts]
             name = t(f"compare.charts.{split}_trace", run=c.name)
-            fig.add_scatter(x=_x(pts, by_time), y=y, mode="lines", name=name, legendgroup=c.name,
-                            line={"color": c.color, "dash": dash, "width": width},
+            # one legend entry per run (its test line); a click on it hides the run's train line too
+            fig.add_scatter(x=_x(pts, by_time), y=y, mode="lines", name=c.name if split == "test" else name, legendgroup=c.name,
+                            showlegend=split == "test", line={"color": c.color, "dash": dash, "width": width},
                             hovertemplate=f"{name}<br>{x_title} %{{x}}<br>{t(f'compare.charts.{metric}_axis')} %{{y:.4g}}<extra></extra>")
     y_title = t(f"compare.charts.{metric}_axis")
-    base_layout(fig, t(f"compare.charts.{metric}_title"), height, margin={"l": 60, "r": 20, "t": 50, "b": 55},
-                legend={"orientation": "v", "yanchor": "top", "y": 1.0, "xanchor": "left", "x": 1.02},
+    base_layout(fig, t(f"compare.charts.{metric}_title"), height, margin={"l": 60, "r": 20, "t": 50, "b": 60},
+                legend={"orientation": "h", "yanchor": "top", "y": -0.2, "xanchor": "left", "x": 0.0},
                 plot_bgcolor="#ffffff", paper_bgcolor="#ffffff")
     grid = {"gridcolor": "#e2e8f0", "zerolinecolor": "#cbd5e1"}
     fig.update_xaxes(title_text=x_title, rangemode="tozero", **grid)

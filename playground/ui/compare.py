@@ -115,8 +115,10 @@ def decision_maps(runs: list[RunRecord]) -> None:
                     continue
                 ds, grid = found
                 fig = figs.decision_boundary(grid, ds.x_train, ds.y_train, title=r.name)
-                fig.update_layout(height=360, showlegend=False, margin={"l": 50, "r": 10, "t": 45, "b": 45})
+                fig.update_traces(showscale=False, selector={"type": "heatmap"})  # one caption explains the colours
+                fig.update_layout(height=340, showlegend=False, coloraxis_showscale=False, margin={"l": 50, "r": 10, "t": 45, "b": 45})
                 chart(fig, key=f"cmp-map:{r.id}")
+    st.caption(t("compare.maps.caption"))
 
 
 # ---------------------------------------------------------------- managing runs
@@ -157,10 +159,10 @@ def manage(b: RunBook) -> None:
     if names:
         pick = st.selectbox(t("compare.manage.run"), list(names), index=len(names) - 1, format_func=names.get, key="cmp-manage")
         r = b.get(pick)
-        row = st.container(horizontal=True, wrap=True, gap="small", vertical_alignment="bottom")
         key = f"cmp-name:{r.id}"
-        row.text_input(t("compare.manage.rename"), value=r.name, max_chars=records.MAX_NAME, key=key, on_change=_rename,
-                       args=(r.id, key), width=280)
+        st.text_input(t("compare.manage.rename"), value=r.name, max_chars=records.MAX_NAME, key=key, on_change=_rename,
+                      args=(r.id, key))
+        row = st.container(horizontal=True, wrap=True, gap="small", vertical_alignment="center")
         row.download_button(t("compare.manage.download"), records.to_json(r), file_name=f"{slug(r.name, 'run')}.json",
                             mime="application/json", key=f"cmp-dl:{r.id}", on_click="ignore", icon=":material/download:",
                             help=t("compare.manage.download_help"))
@@ -174,4 +176,6 @@ def manage(b: RunBook) -> None:
 
 
 def budget_line(b: RunBook) -> None:
-    st.caption(t("compare.runs.budget", budget=b.budget // 1_000_000, used=f"{b.weights_bytes() / 1e6:.1f}"))
+    used = b.weights_bytes()
+    size = t("compare.runs.mb", n=f"{used / 1e6:.1f}") if used >= 100_000 else t("compare.runs.kb", n=f"{used / 1e3:.0f}")
+    st.caption(t("compare.runs.budget", budget=b.budget // 1_000_000, used=size))

@@ -101,11 +101,13 @@ def progress() -> None:
     @st.fragment(run_every=POLL_SECONDS if not shown.finished else None)
     def poll() -> None:
         p = _collect(slot)
-        text = t("compare.sweep.progress", done=p.done, total=p.total, training=p.training)
         if p.stopped:
-            text = t("compare.sweep.stopped", done=p.done, total=p.total)
-        st.progress(p.done / p.total, text=text)
-        st.button(t("compare.sweep.stop"), key="sweep-stop", icon=":material/stop:", on_click=_stop, disabled=p.finished)
+            st.info(t("compare.sweep.stopped", n=slot.number, done=p.done, total=p.total), icon=":material/stop:")
+        elif p.finished:
+            st.success(t("compare.sweep.finished", n=slot.number, total=p.total), icon=":material/check_circle:")
+        else:
+            st.progress(p.done / p.total, text=t("compare.sweep.progress", n=slot.number, done=p.done, total=p.total, training=p.training))
+            st.button(t("compare.sweep.stop"), key="sweep-stop", icon=":material/stop:", on_click=_stop)
         if p.done != shown.done or p.finished != shown.finished:
             st.rerun(scope="app")  # the new runs join the charts and the table
 
