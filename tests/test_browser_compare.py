@@ -24,9 +24,17 @@ def _go(page, name: str) -> None:
     wait_idle(page)
 
 
+def _run_param(page) -> str | None:
+    return page.evaluate("() => new URLSearchParams(location.search).get('run')")
+
+
 def _train(page, button: str) -> None:
+    """Start a run and wait for it to finish (the address names the new run first: a 'Finished' still shown is the last one's)."""
+    before = _run_param(page)
     page.get_by_role("button", name=button).click()
-    expect(page.get_by_test_id("stProgress")).to_contain_text("Finished", timeout=120_000)
+    page.wait_for_function("old => { const r = new URLSearchParams(location.search).get('run'); return r && r !== old }", arg=before)
+    page.wait_for_function("() => { const p = document.querySelectorAll('[data-testid=stProgress]');"
+                           " return p.length === 1 && p[0].innerText.startsWith('Finished') }", timeout=120_000)
     wait_idle(page)
 
 
@@ -51,7 +59,18 @@ def test_two_learning_rates_compared(page, app_url):
     assert names == ["Run 1", "Run 1 · train", "Run 2", "Run 2 · train"]  # each run: test line (in the legend), train line
     points = page.evaluate(f"() => document.querySelector('{LOSS_CHART}').data.map(t => t.x.length)")
     assert points == [4, 4, 4, 4], "four epochs of each run, overlaid on one epoch axis"
-    expect(page.get_by_text("lr 0.01 → 0.1")).to_be_visible()
+    expect(page.get_by_text("lr 0.01 → 0.1")).to_be_visible(timeout=30_000)
+    # downloaded as JSON and uploaded again, the last run comes back as a third; a file that is no run gets one sentence
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download as JSON").click()
+    uploader = page.locator(".st-key-cmp-upload input[type=file]")
+    assert download.value.suggested_filename == "run_2.json"
+    uploader.set_input_files(files=[{"name": "run_2.json", "mimeType": "application/json", "buffer": download.value.path().read_bytes()}])
+    expect(page.get_by_text("Loaded the run Run 2.")).to_be_visible(timeout=60_000)
+    wait_idle(page)
+    page.wait_for_function(f"() => document.querySelector('{LOSS_CHART}').data.length === 6")  # three runs, drawn
+    uploader.set_input_files(files=[{"name": "notes.json", "mimeType": "application/json", "buffer": b"[1, 2]"}])
+    expect(page.get_by_text("Could not load 'notes.json': the file is not a run file")).to_be_visible(timeout=60_000)
     # one click re-opens the first run's spec on Build, carried by the address
     choose = page.locator(".st-key-cmp-manage input")
     choose.click()

@@ -206,6 +206,11 @@ def test_a_sweep_trains_its_runs_as_a_queue_and_they_become_records(one_worker):
     assert queue.progress().done == 2 and len(ended) == 2 and queue.take_ended() == []
     recs = [record_from_job(job, f"r{i}", point.label) for i, (point, job) in enumerate(ended)]
     assert all(r.status == "finished" and len(r.epochs) == 2 and r.weights is not None for r in recs)
+    for r in recs:  # the kept weights are the final ones: they score the run's last test accuracy
+        a = analyze_doc(r.spec)
+        with torch.no_grad():
+            predicted = trained_model(r, a)(a.dataset.x_test).argmax(1)
+        assert (predicted == a.dataset.y_test).float().mean().item() == pytest.approx(r.last.test_accuracy, abs=1e-6)
     assert sorted(str(m) for r in recs[1:] for m in spec_diff(recs[0].spec, r.spec)) in (["lr 0.01 → 0.1"], ["lr 0.1 → 0.01"])
 
 

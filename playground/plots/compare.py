@@ -43,8 +43,8 @@ def curves_figure(curves: list[Curve], metric: str, by_time: bool = False, heigh
                             showlegend=split == "test", line={"color": c.color, "dash": dash, "width": width},
                             hovertemplate=f"{name}<br>{x_title} %{{x}}<br>{t(f'compare.charts.{metric}_axis')} %{{y:.4g}}<extra></extra>")
     y_title = t(f"compare.charts.{metric}_axis")
-    base_layout(fig, t(f"compare.charts.{metric}_title"), height, margin={"l": 60, "r": 20, "t": 50, "b": 60},
-                legend={"orientation": "h", "yanchor": "top", "y": -0.2, "xanchor": "left", "x": 0.0},
+    base_layout(fig, t(f"compare.charts.{metric}_title"), height, margin={"l": 60, "r": 20, "t": 50, "b": 70},
+                legend={"orientation": "h", "yanchor": "top", "y": -0.24, "xanchor": "left", "x": 0.0},
                 plot_bgcolor="#ffffff", paper_bgcolor="#ffffff")
     grid = {"gridcolor": "#e2e8f0", "zerolinecolor": "#cbd5e1"}
     fig.update_xaxes(title_text=x_title, rangemode="tozero", **grid)

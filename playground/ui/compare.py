@@ -20,16 +20,27 @@ from playground.ui.widgets import chart, plain, say, slug
 
 MAX_SHOWN = 6  # runs chosen by default: the newest
 CHART_HEIGHT = 380
-MAPS_PER_ROW = 3
+MAPS_PER_ROW = 2  # three in a row are too small to read at 1024 px
 UPLOAD_ERROR = "cmp-upload-error"
+CHOSEN, HIDDEN = "cmp-chosen", "cmp-hidden"
+
+
+def _on_choose(ids: list[str]) -> None:
+    st.session_state[HIDDEN] = set(ids) - set(st.session_state.get(CHOSEN) or [])
 
 
 def chosen_runs(b: RunBook) -> list[RunRecord]:
-    """The runs to compare (the newest few unless the reader chose), in the order they were trained."""
+    """The runs to compare: every run but those the reader took out (the newest few), in the order they were trained.
+
+    The choice is kept as the runs taken out, so a run that ends or is uploaded later joins the comparison.
+    """
     ids = [r.id for r in b.records]
+    hidden = st.session_state.get(HIDDEN, set())
+    st.session_state[CHOSEN] = [i for i in ids if i not in hidden][-MAX_SHOWN:]
     names = {r.id: r.name for r in b.records}
-    picked = st.multiselect(t("compare.runs.choose"), ids, default=ids[-MAX_SHOWN:], format_func=names.get,
-                            key=f"cmp-chosen:{b.count}:{len(ids)}", help=t("compare.runs.choose_help"))
+    st.multiselect(t("compare.runs.choose"), ids, format_func=names.get, key=CHOSEN, on_change=_on_choose, args=(ids,),
+                   help=t("compare.runs.choose_help"))
+    picked = set(st.session_state[CHOSEN])
     return [r for r in b.records if r.id in picked]
 
 
@@ -116,7 +127,8 @@ def decision_maps(runs: list[RunRecord]) -> None:
                 ds, grid = found
                 fig = figs.decision_boundary(grid, ds.x_train, ds.y_train, title=r.name)
                 fig.update_traces(showscale=False, selector={"type": "heatmap"})  # one caption explains the colours
-                fig.update_layout(height=340, showlegend=False, coloraxis_showscale=False, margin={"l": 50, "r": 10, "t": 45, "b": 45})
+                fig.update_traces(marker_size=5, selector={"type": "scatter"})
+                fig.update_layout(height=380, showlegend=False, coloraxis_showscale=False, margin={"l": 50, "r": 10, "t": 45, "b": 45})
                 chart(fig, key=f"cmp-map:{r.id}")
     st.caption(t("compare.maps.caption"))
 
