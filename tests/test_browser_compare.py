@@ -77,7 +77,8 @@ def test_two_learning_rates_compared(page, app_url):
     choose.fill("Run 1")
     choose.press("Enter")
     wait_idle(page)
+    expect(page.get_by_role("textbox", name="Name")).to_have_value("Run 1", timeout=60_000)  # the actions are Run 1's now
     page.get_by_role("link", name="Open on Build").click()
     page.wait_for_url(_path("Build"), timeout=10_000)
     wait_idle(page)
-    expect(page.get_by_role("spinbutton", name="lr", exact=True)).to_have_value("0.01")
+    expect(page.get_by_role("spinbutton", name="lr", exact=True)).to_have_value("0.01", timeout=60_000)
