@@ -60,13 +60,13 @@ def test_two_learning_rates_compared(page, app_url):
     points = page.evaluate(f"() => document.querySelector('{LOSS_CHART}').data.map(t => t.x.length)")
     assert points == [4, 4, 4, 4], "four epochs of each run, overlaid on one epoch axis"
     expect(page.get_by_text("lr 0.01 → 0.1")).to_be_visible(timeout=30_000)
-    # downloaded as JSON and uploaded again, the last run comes back as a third; a file that is no run gets one sentence
+    # downloaded as JSON and uploaded again, the last run comes back as a third (its name made unique); a file that is no run gets one sentence
     with page.expect_download() as download:
         page.get_by_role("button", name="Download as JSON").click()
     uploader = page.locator(".st-key-cmp-upload input[type=file]")
     assert download.value.suggested_filename == "run_2.json"
     uploader.set_input_files(files=[{"name": "run_2.json", "mimeType": "application/json", "buffer": download.value.path().read_bytes()}])
-    expect(page.get_by_text("Loaded the run Run 2.")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Loaded the run Run 2 (2).")).to_be_visible(timeout=60_000)
     wait_idle(page)
     page.wait_for_function(f"() => document.querySelector('{LOSS_CHART}').data.length === 6")  # three runs, drawn
     uploader.set_input_files(files=[{"name": "notes.json", "mimeType": "application/json", "buffer": b"[1, 2]"}])

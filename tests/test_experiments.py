@@ -146,8 +146,11 @@ def test_the_book_keeps_weights_for_the_newest_runs_within_its_budget():
     assert book.weights_bytes() <= book.budget
     assert book.rename("r0", "  baseline  run ") and book.get("r0").name == "baseline run"
     assert not book.rename("r0", "   ")
+    assert book.rename("r1", "baseline run") and book.get("r1").name == "baseline run (2)"  # widgets tell runs apart by name
     book.delete("r1")
     assert [r.id for r in book.records] == ["r0", "r2"]
+    book.add(_record(id="r9", name="Run 2"))
+    assert book.get("r9").name == "Run 2 (2)"
 
 
 def test_the_book_forgets_the_oldest_runs_past_its_count():

@@ -31,6 +31,7 @@ class RunBook:
         if job_id is not None:
             self.seen_jobs.add(job_id)
         self.count += 1
+        record = replace(record, name=self._unique(record.name))
         self.records.append(record)
         del self.records[:-self.max_runs]
         self._fit_budget()
@@ -46,6 +47,15 @@ class RunBook:
                 else:
                     used += len(r.weights)
 
+    def _unique(self, name: str, record_id: str | None = None) -> str:
+        """`name`, or 'name (2)', 'name (3)', ... when another run has it: widgets tell runs apart by their names."""
+        taken = {r.name for r in self.records if r.id != record_id}
+        candidate, n = name, 1
+        while candidate in taken:
+            n += 1
+            candidate = f"{name[:MAX_NAME - 6]} ({n})"
+        return candidate
+
     def get(self, record_id: str) -> RunRecord | None:
         return next((r for r in self.records if r.id == record_id), None)
 
@@ -54,7 +64,7 @@ class RunBook:
         name = " ".join(name.split())[:MAX_NAME]
         for i, r in enumerate(self.records):
             if r.id == record_id and name:
-                self.records[i] = replace(r, name=name)
+                self.records[i] = replace(r, name=self._unique(name, record_id))
                 return True
         return False
 

@@ -22,25 +22,18 @@ MAX_SHOWN = 6  # runs chosen by default: the newest
 CHART_HEIGHT = 380
 MAPS_PER_ROW = 2  # three in a row are too small to read at 1024 px
 UPLOAD_ERROR = "cmp-upload-error"
-CHOSEN, HIDDEN = "cmp-chosen", "cmp-hidden"
-
-
-def _on_choose(ids: list[str]) -> None:
-    st.session_state[HIDDEN] = set(ids) - set(st.session_state.get(CHOSEN) or [])
 
 
 def chosen_runs(b: RunBook) -> list[RunRecord]:
-    """The runs to compare: every run but those the reader took out (the newest few), in the order they were trained.
+    """The runs to compare (the newest few unless the reader chose), in the order they were trained.
 
-    The choice is kept as the runs taken out, so a run that ends or is uploaded later joins the comparison.
+    No key: the widget is a new one whenever the runs change, so a run that ends or is uploaded joins the choice (a
+    keyed widget whose value the page sets would take back a stale choice from a browser that had not drawn it yet).
     """
     ids = [r.id for r in b.records]
-    hidden = st.session_state.get(HIDDEN, set())
-    st.session_state[CHOSEN] = [i for i in ids if i not in hidden][-MAX_SHOWN:]
     names = {r.id: r.name for r in b.records}
-    st.multiselect(t("compare.runs.choose"), ids, format_func=names.get, key=CHOSEN, on_change=_on_choose, args=(ids,),
-                   help=t("compare.runs.choose_help"))
-    picked = set(st.session_state[CHOSEN])
+    picked = st.multiselect(t("compare.runs.choose"), ids, default=ids[-MAX_SHOWN:], format_func=names.get,
+                            help=t("compare.runs.choose_help"))
     return [r for r in b.records if r.id in picked]
 
 
@@ -160,8 +153,8 @@ def _on_upload() -> None:
         st.session_state[UPLOAD_ERROR] = msg("compare.file.upload_failed", file=repr(up.name[:60]), problem=e.msg)
         return
     st.session_state.pop(UPLOAD_ERROR, None)
-    b.add(record)
-    state.notify(msg("compare.file.loaded", name=record.name))
+    kept = b.add(record)
+    state.notify(msg("compare.file.loaded", name=kept.name))
 
 
 def manage(b: RunBook) -> None:
