@@ -78,7 +78,7 @@ def differences(runs: list[RunRecord]) -> None:
     for r in runs[1:]:
         changes = spec_diff(first.spec, r.spec)
         text = "; ".join(str(c) for c in changes) if changes else t("compare.diff.same")
-        st.markdown(f"- **{plain(r.name)}**: {plain(text)}")
+        st.markdown("- " + t("compare.diff.line", run=plain(r.name), changes=plain(text)))
 
 
 def _map_of(r: RunRecord) -> tuple | None:
