@@ -22,6 +22,7 @@ MAX_SHOWN = 6  # runs chosen by default: the newest
 CHART_HEIGHT = 380
 MAPS_PER_ROW = 2  # three in a row are too small to read at 1024 px
 UPLOAD_ERROR = "cmp-upload-error"
+NO_MAP, NO_WEIGHTS = "no map", "no weights"  # a run on other data; a 2-D run whose weights were not kept
 
 
 def chosen_runs(b: RunBook) -> list[RunRecord]:
@@ -82,8 +83,7 @@ def differences(runs: list[RunRecord]) -> None:
 
 
 def _map_of(r: RunRecord) -> tuple | None:
-    """(data, decision grid) of a run on 2-D data from its kept weights, computed once per run; "none" (no map to
-    draw: other data) or "no weights" as strings."""
+    """(data, decision grid) of a run on 2-D data from its kept weights, computed once per run; else NO_MAP or NO_WEIGHTS."""
     cache = st.session_state.setdefault("cmp-maps", {})
     if r.id not in cache:
         cache[r.id] = _compute_map(r)
@@ -92,19 +92,19 @@ def _map_of(r: RunRecord) -> tuple | None:
 
 def _compute_map(r: RunRecord):
     if r.spec.dataset.name == UPLOAD:
-        return "none"
+        return NO_MAP
     a = analyze(r.spec)
     if a.dataset is None or a.dataset.input_kind != "float" or a.dataset.input_shape != (2,):
-        return "none"
+        return NO_MAP
     model = records.trained_model(r, a)
     if model is None:
-        return "no weights"
+        return NO_WEIGHTS
     return a.dataset, inspection.decision_grid(model, a, a.dataset, resolution=60)
 
 
 def decision_maps(runs: list[RunRecord]) -> None:
     """Side by side, the decision map of every chosen run on 2-D data (from its kept weights)."""
-    flat = [r for r in runs if _map_of(r) != "none"]
+    flat = [r for r in runs if _map_of(r) != NO_MAP]
     if not flat:
         return
     st.subheader(t("compare.maps.title"))
@@ -113,7 +113,7 @@ def decision_maps(runs: list[RunRecord]) -> None:
         for col, r in zip(cols, flat[start:start + MAPS_PER_ROW]):
             with col:
                 found = _map_of(r)
-                if found == "no weights":
+                if found == NO_WEIGHTS:
                     st.markdown(f"**{plain(r.name)}**")
                     st.info(t("compare.maps.no_weights"))
                     continue
@@ -147,7 +147,8 @@ def _on_upload() -> None:
     b = book()
     try:
         record = records.parse_run(up.getvalue(), b.new_id())
-        if record.weights is not None and records.trained_model(record, analyze(record.spec)) is None:
+        checkable = record.weights is not None and record.spec.dataset.name != UPLOAD  # a table's model needs the table
+        if checkable and records.trained_model(record, analyze(record.spec)) is None:
             raise RunFileError(msg("compare.file.weights_mismatch"))
     except RunFileError as e:
         st.session_state[UPLOAD_ERROR] = msg("compare.file.upload_failed", file=repr(up.name[:60]), problem=e.msg)
