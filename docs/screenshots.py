@@ -85,7 +85,7 @@ def main() -> None:
         projector.goto(f"{url}/train?spec={encode_link(example('mlp_spiral'))}&present=1")
         projector.wait_for_selector(IDLE, timeout=60_000)
         projector.get_by_role("button", name="Start").click()
-        projector.wait_for_selector("text=Finished", timeout=120_000)
+        projector.wait_for_selector("[data-testid='stAlert']:has-text('Finished')", timeout=120_000)  # no sidebar here
         projector.wait_for_timeout(2500)
         save(projector, "present", width=1024, height=768)
         browser.close()

@@ -43,7 +43,7 @@ PRESENT_CSS = """
 <style>
   section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"] {display: none;}
   html {font-size: 20px;}
-  .block-container {max-width: 100%; padding-left: 2.5rem; padding-right: 2.5rem;}
+  .block-container {max-width: 100%; padding-top: 0.6rem; padding-left: 2.5rem; padding-right: 2.5rem;}
   [data-testid="stMetricValue"] {font-size: 2.4rem;}
 </style>
 """
