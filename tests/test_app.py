@@ -8,10 +8,13 @@ from apptest import app, no_exception
 from conftest import load_example
 
 
+FINISHED = ("Finished", "完成")  # how the end of a run begins, in English and Chinese
+
+
 def run_until_finished(at: AppTest, polls: int = 600) -> AppTest:
     """Poll the page as its fragment timer would (AppTest cannot fire timers) until training has finished."""
     for _ in range(polls):
-        if any(str(s.value).startswith("Finished") for s in at.success) or any(str(w.value).startswith("Finished") for w in at.warning):
+        if any(str(s.value).startswith(FINISHED) for s in (*at.success, *at.warning)):
             return at
         time.sleep(0.2)
         at.run()

@@ -263,7 +263,11 @@ async def train_in_waves(browsers: list[Browser], epochs: int = 2) -> None:
     for i in range(0, len(browsers), WAVE):
         wave = browsers[i:i + WAVE]
         await each(wave, Browser.start)
-        await until(f"sessions {i}-{i + len(wave) - 1} train {epochs} epochs", lambda w=wave: all(b.epoch >= epochs for b in w))
+        try:
+            await until(f"sessions {i}-{i + len(wave) - 1} train {epochs} epochs", lambda w=wave: all(b.epoch >= epochs for b in w))
+        except AssertionError as e:  # say which pages lag and what they last showed
+            lagging = [(b.replica, b.progress_text, b.live, b.connected) for b in wave if b.epoch < epochs]
+            raise AssertionError(f"{e}; lagging: {lagging}") from None
         await each(wave, Browser.stop)
         await until("the stopped pages stop updating", lambda w=wave: not any(b.live for b in w))
 
