@@ -32,7 +32,7 @@ import pytest
 import websockets
 
 from playground.spec import encode_link, from_data
-from server import ROOT, free_port, serve_app
+from server import ROOT, free_port, serve_app, stop_process
 
 sys.path.append(str(ROOT / "benchmarks"))
 from wsclient import Session  # noqa: E402
@@ -91,11 +91,7 @@ def serve_nginx(tmp: Path, upstreams: list[str]):
             time.sleep(0.2)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
 
 
 def http(url: str, cookies: dict[str, str] | None = None, **request) -> tuple[int, dict[str, list[str]]]:

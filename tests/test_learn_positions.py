@@ -181,14 +181,15 @@ def test_the_size_controls_and_the_wave_picker_redraw_their_figures():
     assert [i.value for i in at.info][0] == i18n.t("learn_positions.waves.none")
 
 
-def _poll_until(at, done, deadline: float = 600) -> None:
-    """Rerun the page (AppTest cannot fire the fragment's timer) until `done(at)`; the deadline only guards a hang."""
-    end = time.monotonic() + deadline
-    while not done(at):
-        assert time.monotonic() < end, "the runs did not finish"
+def _poll_until(at, done, polls: int = 600) -> None:
+    """Rerun the page (AppTest cannot fire the fragment's timer) until `done(at)`, at most `polls` times a second apart."""
+    for _ in range(polls):
+        if done(at):
+            return
         time.sleep(1.0)
         at.run()
         no_exception(at)
+    assert done(at), "the runs did not finish"
 
 
 def test_the_button_trains_the_three_models_live_and_the_page_reports_what_they_measured():
