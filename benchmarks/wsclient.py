@@ -43,6 +43,11 @@ class Session:
     _reader: asyncio.Task | None = None
     _finished: asyncio.Event = field(default_factory=asyncio.Event)
 
+    @property
+    def polling(self) -> dict[str, float]:
+        """The fragment timers the page runs now: fragment id → interval in seconds."""
+        return dict(self._intervals)
+
     def _client_state(self, fragment_id: str = "", widgets: list[WidgetState] | None = None) -> ClientState:
         cs = ClientState(query_string=self.query, page_script_hash=self._page_hash, page_name="" if self._page_hash else self.page,
                          fragment_id=fragment_id, is_auto_rerun=bool(fragment_id))

@@ -5,7 +5,7 @@ from playground.i18n import t
 from playground.ui import sampling, state, train, weights_panel
 from playground.ui.widgets import page_frame, stale_job_banner
 
-page_frame(t("train.page.title"), t("train.page.subtitle"))
+page_frame(t("train.page.title"), t("train.page.subtitle"), sidebar_status=False)
 stale_job_banner()
 a = state.analysis()
 if not a.ok:

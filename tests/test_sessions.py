@@ -53,6 +53,9 @@ def test_thirty_sessions_all_train_then_leave_and_nothing_outlives_them():
             training = lambda: all(s.progress_text.startswith("Running") and "samples/s" in s.progress_text for s in crowd.sessions)  # noqa: E731
             assert wait_until(training, 180), [s.progress_text for s in crowd.sessions if not s.progress_text.startswith("Running")][:5]
             assert 1 <= len(workers_of(pid)) <= 2
+            # One polling timer per training page: a second one (the sidebar's status line) cost the server a run
+            # each second per page, and where the two fired together the progress update was dropped
+            assert all(len(s.polling) == 1 for s in crowd.sessions), [s.polling for s in crowd.sessions]
         finally:
             crowd.close()
         assert wait_until(lambda: not workers_of(pid), 120), "a run or a worker outlived its pages"

@@ -63,8 +63,12 @@ def say(kind: str, text: str, **kwargs: Any) -> None:
     getattr(st, kind if kind in ("success", "info", "warning", "error") else "info")(plain(text), **kwargs)
 
 
-def page_frame(title: str, subtitle: str = "") -> None:
-    """Shared top of every page: state, styles, sidebar summary, one-time notices."""
+def page_frame(title: str, subtitle: str = "", sidebar_status: bool = True) -> None:
+    """Shared top of every page: state, styles, sidebar summary, one-time notices.
+
+    `sidebar_status=False` leaves the run's status out of the sidebar while it trains: a page that shows the
+    run itself (Train) polls it once, as a second timer on the same page would delay the first.
+    """
     ensure_navigation()
     torch.set_num_threads(1)  # per thread under OpenMP, and every run is a new thread
     state.ensure()
@@ -74,7 +78,7 @@ def page_frame(title: str, subtitle: str = "") -> None:
         with st.container(horizontal=True, horizontal_alignment="right"):
             st.button(t("app.present.exit"), key="present-exit", icon=":material/close_fullscreen:", on_click=_exit_presentation,
                       type="tertiary")
-    sidebar_summary()
+    sidebar_summary(sidebar_status)
     st.title(title)
     if subtitle:
         st.caption(subtitle)
@@ -132,7 +136,9 @@ def status_line() -> str:
     return t("app.sidebar.status", status=t(f"app.status.{s.status}"), epoch=s.epoch, total=s.total_epochs) + extra
 
 
-def sidebar_summary() -> None:
+def sidebar_summary(live_status: bool = True) -> None:
+    """The language switch, the model in one line and the run's status: polled each second while it trains,
+    or left out then when `live_status` is False."""
     job = state.job_slot().job
     running = job is not None and job.running
 
@@ -144,7 +150,8 @@ def sidebar_summary() -> None:
         if state.view().shows("language"):
             language_switch()
         st.markdown(f"<div class='pg-summary'>{html.escape(model_line())}</div>", unsafe_allow_html=True)
-        status()
+        if live_status or not running:
+            status()
 
 
 def _on_language() -> None:
