@@ -19,7 +19,8 @@ from playground.i18n import msg
 from playground.layers import LAYERS, Call, Need, format_shape
 from playground.losses import LOSSES, required_outputs, task_problem
 from playground.optimizers import optimizer_problem
-from playground.spec import Entry, LossChoice, OptimizerChoice, Problem, Spec, SpecError, at, layer_index, layer_place, where
+from playground.spec import (Entry, LossChoice, OptimizerChoice, Problem, Spec, SpecError, at, from_data, layer_index, layer_place,
+                             where)
 
 MAX_PARAMS = 5_000_000
 NAMESPACE = {"nn": nn, **{k: getattr(modules, k) for k in dir(modules) if isinstance(getattr(modules, k), type)}}
@@ -103,6 +104,17 @@ def default_loss(task: str) -> Entry:
 
 def _choice(annotation: Any, data: dict[str, Any]) -> Entry:
     return TypeAdapter(annotation).validate_python(data)
+
+
+# The first shape check imports and warms up much of PyTorch (torch._dynamo, sympy: seconds on a busy machine,
+# some 100,000 objects), which would otherwise land on the first user's first edit or run.
+WARM_UP = {"dataset": {"name": "digits"}, "layers": [{"type": "Conv2d", "out_channels": 2, "kernel_size": 3},
+                                                     {"type": "Flatten"}, {"type": "Linear", "out_features": 10}]}
+
+
+def warm_up() -> None:
+    """Run one small shape check now, so that PyTorch's lazily imported parts are loaded before anyone waits."""
+    analyze(from_data(WARM_UP))
 
 
 def analyze(spec: Spec, dataset: Dataset | None = None) -> Analysis:
