@@ -26,7 +26,7 @@ from playground.ui.components.live_chart import Chart, forget_sent, live_charts
 from playground.ui.widgets import PRESENT_SCALE
 
 POLL_SECONDS = 0.5
-SECONDS_PER_RUN = 0.025  # the poll stretches with the runs training on the server: 0.75 s for a class of 30
+SECONDS_PER_RUN = 0.02  # the poll stretches with the runs training on the server: 0.6 s for a class of 30
 BUSY_POLL_SECONDS = 2.0  # the slowest poll, on an overloaded server
 RUN_SHARE = 0.25  # one poll may take this share of the interval (wall time); past it, Streamlit cuts polls short
 REPOLL_SECONDS = 5.0  # a page changes its poll interval at most this often (it costs a whole-page run)
