@@ -47,7 +47,7 @@ XSRF_COOKIE = "_streamlit_xsrf"
 # Sessions training at once. Twenty or thirty at once on each replica stall both servers on this shared 2-core
 # machine (docs/deploy.md); this test is about where sessions go, so the class trains in waves.
 WAVE = 10
-NUDGE_AFTER = 30  # seconds before a page that stopped polling is rerun
+NUDGE_AFTER = 10  # seconds before a page that stopped polling is rerun
 SAFETY_NET = 300  # seconds; a hung server fails the test instead of hanging it (the assertions count epochs)
 
 
@@ -273,7 +273,7 @@ async def arrive(base: str) -> list[Browser]:
     return browsers
 
 
-async def train_in_waves(browsers: list[Browser], epochs: int = 2) -> None:
+async def train_in_waves(browsers: list[Browser], epochs: int = 1) -> None:
     """Every session trains `epochs` epochs and stops, WAVE sessions at a time."""
     for i in range(0, len(browsers), WAVE):
         wave = browsers[i:i + WAVE]

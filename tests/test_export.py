@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -96,16 +97,32 @@ HOSTILE_NAMES = ['x"""\nimport os; print("INJECTED")\n"""', "x'''\nprint('INJECT
                  "x\r\nprint('INJECTED')", "x\u2028print('INJECTED')", "{__import__('os')}", "</script><b>x"]
 
 
-@pytest.mark.parametrize("name", HOSTILE_NAMES)
-def test_a_hostile_name_cannot_run_code_in_the_exported_file(name, tmp_path):
-    doc = {**load_example("mlp_spiral"), "name": name}
-    path = tmp_path / "model.py"
-    path.write_text(export_code(analyze(from_data(doc))))
-    ran = subprocess.run([sys.executable, "-I", str(path)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+# Runs each exported file given on the command line as `python FILE` would (as __main__), in one process: a
+# subprocess per file would start PyTorch seven times
+RUN_EACH = """
+import contextlib, io, json, runpy, sys
+out = {}
+for path in sys.argv[1:]:
+    with contextlib.redirect_stdout(io.StringIO()) as buf:
+        runpy.run_path(path, run_name="__main__")
+    out[path] = buf.getvalue()
+print(json.dumps(out))
+"""
+
+
+def test_a_hostile_name_cannot_run_code_in_the_exported_file(tmp_path):
+    paths = []
+    for i, name in enumerate(HOSTILE_NAMES):
+        path = tmp_path / f"model_{i}.py"
+        path.write_text(export_code(analyze(from_data({**load_example("mlp_spiral"), "name": name}))))
+        paths.append(str(path))
+    ran = subprocess.run([sys.executable, "-I", "-c", RUN_EACH, *paths], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert ran.returncode == 0, ran.stderr
-    assert ran.stdout.splitlines() == ["output shape: (4, 2)", "parameters: 626"]
     assert "INJECTED" not in ran.stdout + ran.stderr
-    assert _load(path.read_text())["TITLE"] == name
+    printed = json.loads(ran.stdout)
+    for name, path in zip(HOSTILE_NAMES, paths):
+        assert printed[path].splitlines() == ["output shape: (4, 2)", "parameters: 626"], name
+        assert _load(Path(path).read_text())["TITLE"] == name
 
 
 # A driver for the exported file, run as its own process: it imports the file, whose loader reads the weights
