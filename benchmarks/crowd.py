@@ -35,7 +35,7 @@ from wsclient import Crowd  # noqa: E402
 import core  # noqa: E402  (it takes benchmarks/ off the path again: import it last)
 from playground.analysis import analyze  # noqa: E402
 from playground.spec import encode_link, from_data  # noqa: E402
-from server import process_tree, serve_app  # noqa: E402
+from server import process_tree, serve_app, workers_of  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 PAGE = 4096
@@ -102,7 +102,7 @@ def measure(n: int, warm_up: float, window: float) -> dict:
         sampler = threading.Thread(target=sample_rss, args=(pid, stop, peak))
         sampler.start()
         before = [steps(s.progress_text) for s in crowd.sessions]
-        workers = [p for p in process_tree(pid) if p != pid]
+        workers = workers_of(pid)
         updates0, bytes0, cpu0 = sum(len(s.progress_times) for s in crowd.sessions), sum(s.received_bytes for s in crowd.sessions), cpu_seconds(pid)
         wcpu0 = sum(cpu_seconds(p) for p in workers)
         t0 = time.perf_counter()

@@ -69,3 +69,15 @@ def process_tree(pid: int) -> list[int]:
             except OSError:
                 pass
     return out
+
+
+def workers_of(pid: int) -> list[int]:
+    """The server's worker processes (multiprocessing's resource tracker, also its child, is not one)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:  # threads and processes come and go while we look
+            children = (task / "children").read_text().split()
+            found += [int(c) for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+        except OSError:
+            continue
+    return found

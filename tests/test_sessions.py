@@ -5,11 +5,10 @@ from __future__ import annotations
 import secrets
 import sys
 import time
-from pathlib import Path
 
 from conftest import ROOT
 from apptest import spec_link as encode_link
-from server import serve_app
+from server import serve_app, workers_of
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from wsclient import Crowd  # noqa: E402
@@ -17,18 +16,6 @@ from wsclient import Crowd  # noqa: E402
 SESSIONS = 30
 SPEC = {"dataset": {"name": "iris"}, "layers": [{"type": "Linear", "out_features": 8}, {"type": "ReLU"}, {"type": "Linear", "out_features": 3}],
         "training": {"epochs": 1000, "batch_size": 1}}  # 120,000 steps: the runs are still training when their pages go
-
-
-def workers_of(pid: int) -> list[int]:
-    """The server's worker processes (multiprocessing's resource tracker, also its child, is not one)."""
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:  # threads and processes come and go while we look
-            children = (task / "children").read_text().split()
-            found += [int(c) for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
-        except OSError:
-            continue
-    return found
 
 
 def wait_until(condition, timeout: float) -> bool:

@@ -136,9 +136,9 @@ def status_line() -> str:
     return t("app.sidebar.status", status=t(f"app.status.{s.status}"), epoch=s.epoch, total=s.total_epochs) + extra
 
 
-def sidebar_summary(live_status: bool = True) -> None:
+def sidebar_summary(sidebar_status: bool = True) -> None:
     """The language switch, the model in one line and the run's status: polled each second while it trains,
-    or left out then when `live_status` is False."""
+    or left out then when `sidebar_status` is False."""
     job = state.job_slot().job
     running = job is not None and job.running
 
@@ -150,7 +150,7 @@ def sidebar_summary(live_status: bool = True) -> None:
         if state.view().shows("language"):
             language_switch()
         st.markdown(f"<div class='pg-summary'>{html.escape(model_line())}</div>", unsafe_allow_html=True)
-        if live_status or not running:
+        if sidebar_status or not running:
             status()
 
 
