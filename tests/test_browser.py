@@ -58,17 +58,17 @@ def _batches_done(page) -> int:
 LOSS_PLOT = ".pg-live-chart[data-chart=loss]"
 
 
-_NEWEST_STEP_JS = f"""() => {{ const p = document.querySelector('{LOSS_PLOT}');
+_NEWEST_EPOCH_JS = f"""() => {{ const p = document.querySelector('{LOSS_PLOT}');
     const x = p && p.data && p.data.length ? p.data[0].x : []; return x.length ? x[x.length - 1] : 0 }}"""
 
 
-def _newest_step(page) -> int:
-    """The batch of the newest point in the live loss chart (0 before its first draw).
+def _newest_epoch(page) -> float:
+    """Where the newest batch loss in the live loss chart is, in epochs on its x axis (0 before its first draw).
 
     Not the number of points: the chart keeps at most 800 and halves them when it gets there, so a count can
-    fall while training goes on; the newest point's batch only grows.
+    fall while training goes on; the newest point's place only moves on.
     """
-    return page.evaluate(_NEWEST_STEP_JS)
+    return page.evaluate(_NEWEST_EPOCH_JS)
 
 
 def _loss_x_range(page) -> list[float]:
@@ -86,19 +86,20 @@ def _zoom_loss_chart(page) -> None:
     page.mouse.up()
 
 
-def _wait_for_curve_beyond(page, step: int) -> int:
-    """Wait until the loss chart shows a batch after `step`; return the newest one it shows."""
+def _wait_for_curve_beyond(page, epoch: float) -> float:
+    """Wait until the loss chart shows a batch loss past `epoch`; return where its newest one is."""
     try:
-        page.wait_for_function(f"n => ({_NEWEST_STEP_JS})() > n", arg=step, timeout=60_000)
+        page.wait_for_function(f"n => ({_NEWEST_EPOCH_JS})() > n", arg=epoch, timeout=60_000)
     except Exception as e:  # say what the page showed: a stalled page and a slow one look alike from here
-        raise AssertionError(f"no loss point after batch {step} within 60 s; the chart's newest is batch "
-                             f"{_newest_step(page)}; the progress line reads {_progress_text(page)!r}") from e
-    return _newest_step(page)
+        raise AssertionError(f"no loss point past epoch {epoch} within 60 s; the chart's newest is at epoch "
+                             f"{_newest_epoch(page)}; the progress line reads {_progress_text(page)!r}") from e
+    return _newest_epoch(page)
 
 
-def _train_spec(epochs: int = 1000) -> dict:
+def _train_spec() -> dict:
+    """The spiral MLP, long enough to be stopped by hand: 1000 epochs of 79 batches (of 8, it ends in 10 s here)."""
     spec = load_example("mlp_spiral")
-    spec["training"]["epochs"] = epochs  # long enough to be stopped by hand
+    spec["dataset"]["n_samples"], spec["training"]["epochs"] = 5000, 1000
     return spec
 
 
@@ -134,11 +135,11 @@ def test_build_from_palette_then_train_pause_resume(page, app_url):
 def test_a_zoom_on_the_live_loss_chart_stays_while_the_curve_grows(page, app_url):
     _open(page, f"{app_url}/train?spec={encode_link(_train_spec())}")
     page.get_by_role("button", name="Start").click()
-    _wait_for_curve_beyond(page, 20)
+    _wait_for_curve_beyond(page, 2)
     _zoom_loss_chart(page)
     assert not page.evaluate(f"() => document.querySelector('{LOSS_PLOT}')._fullLayout.xaxis.autorange"), "a drag zooms in"
-    zoomed, before = _loss_x_range(page), _newest_step(page)
-    _wait_for_curve_beyond(page, before + 100)  # several updates later
+    zoomed, before = _loss_x_range(page), _newest_epoch(page)
+    _wait_for_curve_beyond(page, before + 5)  # several updates later
     assert _progress_text(page).startswith("Running")
     assert _loss_x_range(page) == pytest.approx(zoomed), "the zoom stays while the curve grows"
     last_x = page.evaluate(f"() => {{ const x = document.querySelector('{LOSS_PLOT}').data[0].x; return x[x.length - 1] }}")
@@ -152,10 +153,30 @@ def test_a_zoom_on_the_live_loss_chart_stays_while_the_curve_grows(page, app_url
     page.wait_for_selector("text=Stopped by you", timeout=20_000)
 
 
+_DRAWN_EPOCH_JS = f"""() => {{ const c = document.querySelector('{LOSS_PLOT}').calcdata[0]; return c[c.length - 1].x }}"""
+
+
+def test_a_chart_off_the_screen_waits_to_be_redrawn_until_it_is_seen(page, app_url):
+    _open(page, f"{app_url}/train?spec={encode_link(_train_spec())}")
+    page.get_by_role("button", name="Start").click()
+    _wait_for_curve_beyond(page, 1)
+    # push the charts below the fold, as scrolling down a long page does
+    page.evaluate("() => { document.querySelector('.pg-live-charts').style.marginTop = '6000px'; window.scrollTo(0, 0) }")
+    page.wait_for_timeout(500)
+    drawn = page.evaluate(_DRAWN_EPOCH_JS)  # the newest point Plotly has drawn
+    page.wait_for_function(f"n => {{ const m = /epoch (\\d+)\\//.exec(document.querySelector('[data-testid=stProgress]').innerText); return m && +m[1] > n }}",
+                           arg=drawn + 3, timeout=60_000)  # training goes on...
+    assert page.evaluate(_DRAWN_EPOCH_JS) == drawn, "...but a chart nobody sees is not redrawn"
+    page.locator(LOSS_PLOT).scroll_into_view_if_needed()
+    page.wait_for_function(f"n => ({_DRAWN_EPOCH_JS})() > n", arg=drawn + 3, timeout=10_000)  # seen: redrawn
+    page.get_by_role("button", name="Stop").click()
+    page.wait_for_selector("text=Stopped by you", timeout=20_000)
+
+
 def test_a_reload_mid_run_finds_the_run_still_growing_and_a_copied_link_does_not(page, app_url):
     _open(page, f"{app_url}/train?spec={encode_link(_train_spec())}")
     page.get_by_role("button", name="Start").click()
-    _wait_for_curve_beyond(page, 10)
+    _wait_for_curve_beyond(page, 1)
     page.wait_for_function("() => /[?&]run=/.test(location.search)", timeout=20_000)
     batches = _batches_done(page)
     page.reload()

@@ -33,7 +33,8 @@ REPOLL_SECONDS = 5.0  # a page changes its poll interval at most this often (it 
 _poll_wall = [0.02]  # how long one poll of a page takes on this server now (a moving average; no user data)
 MAP_SECONDS = 1.0  # the decision map needs the weights from the worker and a pass over a grid: at most once a second
 MAP_WAIT_SECONDS = 0.3  # for those weights; else the map shows the last ones it had
-FIRST_POINT_WAIT = 0.3  # Start waits this long for the first batch, so the redraw right after shows a loss
+FIRST_POINT_WAIT = 0.3  # the page's run after Start waits this long for the first batch, once its status is on screen
+FIRST_POINT = "_first_point"  # set by Start: the next draw of the live panel waits for the first loss
 STEP_WAIT = 1.0  # Step waits for its batch, so the redraw right after shows it
 LOSS_HEIGHT, SIDE_HEIGHT, BELOW_HEIGHT = 400, 400, 300
 
@@ -48,10 +49,8 @@ def _job_for(a: Analysis) -> TrainingJob:
 
 
 def _start() -> None:
-    job = _job_for(state.analysis())
-    before = job.snapshot().step
-    job.start()
-    job.wait_for_step(before + 1, FIRST_POINT_WAIT)
+    _job_for(state.analysis()).start()
+    st.session_state[FIRST_POINT] = True  # waited for in the live panel, after the buttons and the status have gone out
 
 
 def _step() -> None:
@@ -133,7 +132,7 @@ def _banner(snap: Snapshot) -> None:
         st.info(t("train.queue.waiting", place=_ordinal(snap.place or 1)), icon=":material/hourglass_top:")
 
 
-def _progress(snap: Snapshot) -> None:
+def _progress(snap: Snapshot, where: Any = st) -> None:
     within = max(0, snap.step - snap.epoch * snap.steps_per_epoch)
     text = t("train.progress.line", status=t(f"train.state.{snap.status}"), epoch=snap.epoch, total=snap.total_epochs,
              batch=within, batches=snap.steps_per_epoch)
@@ -141,7 +140,7 @@ def _progress(snap: Snapshot) -> None:
         text += t("train.progress.rate", rate=f"{snap.samples_per_second:,.0f}")
     if snap.seconds_left is not None and snap.status == "running":
         text += t("train.progress.left", seconds=f"{snap.seconds_left:.0f}")
-    st.progress(snap.progress, text=text)
+    where.progress(snap.progress, text=text)
 
 
 METRICS_CSS = """<style>
@@ -227,7 +226,11 @@ def live_panel(a: Analysis) -> None:
         if snap.status != shown:
             st.rerun(scope="app")
         _banner(snap)
-        _progress(snap)
+        if snap.status == "running" and st.session_state.pop(FIRST_POINT, False):
+            snap = _first_point(job, snap)
+            began = time.perf_counter()  # the wait is not the server's pace
+        else:
+            _progress(snap)
         _metrics(snap)
         live_charts("charts", _chart_rows(charted, job, snap, log_y, show_test))
         _timed_poll(every, began)
@@ -235,6 +238,17 @@ def live_panel(a: Analysis) -> None:
     live()
     _chart_options(charted, shown == "running")
     browser_key()
+
+
+def _first_point(job: TrainingJob, snap: Snapshot) -> Snapshot:
+    """Right after Start: show the status at once (Streamlit sends it while this run goes on), then wait a
+    moment for the first batch, so the charts drawn next show a loss rather than empty axes until the next poll."""
+    line = st.empty()
+    _progress(snap, line)
+    job.wait_for_step(snap.step + 1, FIRST_POINT_WAIT)
+    snap = job.snapshot()
+    _progress(snap, line)
+    return snap
 
 
 def _chart_options(a: Analysis, running: bool) -> None:

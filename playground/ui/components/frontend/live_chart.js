@@ -16,12 +16,25 @@ function loadPlotly(src) {
   return window.__pgPlotly;
 }
 
+// A chart off the screen (scrolled away, or a page in a background tab) waits to be redrawn until it is seen:
+// a class's laptops keep their cores for training. Its first draw always happens, and its points keep growing.
+const onScreen = new IntersectionObserver((entries) => {
+  for (const entry of entries) {
+    entry.target.pg.visible = entry.isIntersecting;
+    if (entry.isIntersecting && entry.target.pg.stale) draw(entry.target);
+  }
+});
+document.addEventListener("visibilitychange", () => {
+  if (!document.hidden) document.querySelectorAll(".pg-live-chart").forEach((box) => box.pg.stale && draw(box));
+});
+
 function chartBox(id) {
   const box = document.createElement("div");
   box.className = "pg-live-chart";
   box.dataset.chart = id;
   box.style.minWidth = "0";
-  box.pg = { figure: null, revision: 0, dragging: false, stale: false, hover: null };
+  box.pg = { figure: null, revision: 0, dragging: false, stale: false, hover: null, visible: true };
+  onScreen.observe(box);
   // While a zoom box is being dragged, redraws wait: one would cancel the drag
   const release = () => { if (box.pg.dragging) { box.pg.dragging = false; if (box.pg.stale) draw(box); } };
   box.addEventListener("pointerdown", () => { box.pg.dragging = true; });
@@ -34,8 +47,9 @@ function chartBox(id) {
 
 function draw(box) {
   const state = box.pg;
-  state.stale = state.dragging;
-  if (state.dragging || !window.Plotly || !state.figure) return;
+  const drawn = Boolean(box.querySelector(".main-svg"));
+  state.stale = state.dragging || (drawn && (document.hidden || !state.visible));
+  if (state.stale || !window.Plotly || !state.figure) return;
   window.Plotly.react(box, state.figure.data, state.figure.layout, { displaylogo: false, responsive: true });
   if (!state.hooked) {
     state.hooked = true;
