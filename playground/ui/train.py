@@ -146,7 +146,8 @@ def _progress(snap: Snapshot, where: Any = st) -> None:
 METRICS_CSS = """<style>
   .pg-metrics {display: grid; grid-template-columns: repeat(5, minmax(0, 1fr)); gap: 1rem; margin: 0.2rem 0 0.6rem 0;}
   .pg-metric-label {font-size: 0.875rem; color: #31333f;}
-  .pg-metric-value {font-size: 1.75em; line-height: 1.3;}
+  .pg-metrics > div {container-type: inline-size; min-width: 0;}  /* a value shrinks to its column: 162/1000 on one line at 1024 px */
+  .pg-metric-value {font-size: min(1.75em, 24cqi); line-height: 1.3; white-space: nowrap;}
   .pg-metric-delta {display: inline-block; font-size: 0.8rem; padding: 0 0.4rem; border-radius: 0.5rem;}
   .pg-metric-delta.good {color: #177233; background: #dcfce7;} .pg-metric-delta.bad {color: #b91c1c; background: #fee2e2;}
 </style>"""
