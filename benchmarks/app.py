@@ -57,7 +57,7 @@ def rss_mb(*pids: int) -> float:
 
 
 def progress(page) -> str:
-    loc = page.get_by_test_id("stProgress")
+    loc = page.get_by_test_id("pg-progress")
     return loc.inner_text() if loc.count() else ""
 
 
@@ -88,7 +88,7 @@ def first_loss_point(browser, url: str) -> tuple[list[float], list[float]]:
     return times, loads
 
 
-PROGRESS_JS = """() => { const el = document.querySelector('[data-testid="stProgress"]'); return el ? el.innerText : ''; }"""
+PROGRESS_JS = """() => { const el = document.querySelector('[data-testid="pg-progress"]'); return el ? el.innerText : ''; }"""
 
 
 def button_responses(browser, url: str, rounds: int = 3) -> dict[str, list[float]]:

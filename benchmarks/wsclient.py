@@ -5,11 +5,12 @@ In a classroom each student's browser runs on their own laptop; on this 2-core m
 pages would eat the cores the server is meant to have. This client does what the browser's frontend does
 that matters to the server — open a session at a URL, click a button, and fire each fragment's
 `run_every` timer (the frontend's `setInterval`, started by the server's `auto_rerun` message) — and
-records when each progress-bar update arrives.
+records when each update of the live panel (its progress line) arrives.
 """
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ class Session:
     query: str  # e.g. "spec=..."
     cookie: str = ""  # e.g. "pg_browser=<32 hex>": a browser whose runs survive a reload
     buttons: dict[str, str] = field(default_factory=dict)  # label → widget id
-    progress_times: list[float] = field(default_factory=list)  # arrival of each progress-bar delta
+    progress_times: list[float] = field(default_factory=list)  # arrival of each update of the live panel
     progress_text: str = ""
     messages: int = 0
     received_bytes: int = 0
@@ -75,9 +76,9 @@ class Session:
             which = el.WhichOneof("type")
             if which == "button":
                 self.buttons[el.button.label] = el.button.id
-            elif which == "progress":
-                self.progress_times.append(time.perf_counter())
-                self.progress_text = el.progress.text
+            elif which == "bidi_component" and (head := json.loads(el.bidi_component.json or "{}").get("head")):
+                self.progress_times.append(time.perf_counter())  # the live panel: its status line and charts
+                self.progress_text = head["progress"]["text"]
         elif kind == "script_finished":
             name = ForwardMsg.ScriptFinishedStatus.Name(fm.script_finished)
             self.runs[name] = self.runs.get(name, 0) + 1

@@ -62,3 +62,18 @@ def link_of(at: AppTest) -> str:
 def spec_link(doc: dict | Spec) -> str:
     """The ?spec= value of a spec document, as the app writes it."""
     return encode_link(doc if isinstance(doc, Spec) else from_data(doc))
+
+
+def live_panel(at: AppTest) -> dict:
+    """What the Train page's live panel last sent its browser: {"head": {"progress", "metrics"} or None, "rows": ...}."""
+    import json
+
+    panels = [json.loads(c.proto.json) for c in at.get("bidi_component") if c.proto.component_name == "playground.live_charts"]
+    assert panels, "no live panel on the page"
+    return panels[0]
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    """The live panel's numbers, label → value (empty before the first epoch)."""
+    head = live_panel(at)["head"] or {}
+    return {m["label"]: m["value"] for m in head.get("metrics", [])}

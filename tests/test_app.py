@@ -4,7 +4,7 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from apptest import app, no_exception
+from apptest import app, live_panel, metrics, no_exception
 from conftest import load_example
 
 
@@ -34,7 +34,9 @@ def test_train_page_trains_and_polls():
     no_exception(at)
     # 20 epochs of spiral do not learn it yet: the page says so rather than a plain success
     assert any(w.value.startswith("Finished 20 epochs") and "test accuracy" in w.value and "not learned yet" in w.value for w in at.warning)
-    assert any("pg-metrics" in m.value and "Test accuracy" in m.value for m in at.markdown)
+    numbers = metrics(at)
+    assert numbers["Epoch"] == "20/20" and numbers["Test accuracy"].endswith("%"), numbers
+    assert live_panel(at)["head"]["progress"]["text"].startswith("Finished · epoch 20/20")
 
 
 def test_train_page_in_chinese():
@@ -47,4 +49,4 @@ def test_train_page_in_chinese():
     run_until_finished(at)
     at.run()
     assert any(s.value.startswith("完成 1 轮训练") for s in at.success), [s.value for s in at.success]
-    assert any("pg-metrics" in m.value and "测试准确率" in m.value for m in at.markdown)
+    assert metrics(at)["测试准确率"].endswith("%")

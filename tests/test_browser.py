@@ -45,7 +45,7 @@ def _set_number(page, index: int, label: str, value: str, shows: str) -> None:
 
 
 def _progress_text(page) -> str:
-    return page.get_by_test_id("stProgress").inner_text()
+    return page.get_by_test_id("pg-progress").inner_text()
 
 
 def _batches_done(page) -> int:
@@ -118,6 +118,10 @@ def test_build_from_palette_then_train_pause_resume(page, app_url):
     first = _batches_done(page)
     page.wait_for_timeout(1500)
     assert _batches_done(page) > first, "the progress line should advance while training runs"
+    # under the status line and its bar, the last epoch's numbers
+    expect(page.get_by_role("progressbar")).to_have_attribute("aria-valuetext", re.compile(r"^Running · epoch \d+/"))
+    expect(page.locator(".pg-metrics > div").first).to_have_text(re.compile(r"^Epoch\s*\d+/\d+"))
+    expect(page.locator(".pg-metrics")).to_contain_text("Test accuracy")
     page.get_by_role("button", name="Pause").click()
     page.wait_for_selector("text=Paused", timeout=20_000)
     wait_idle(page)
@@ -145,7 +149,7 @@ def test_a_zoom_on_the_live_loss_chart_stays_while_the_curve_grows(page, app_url
     assert _newest_epoch(page) > zoomed[1], "the curve went on beyond the zoomed window"
     for button, status in (("Pause", "Paused"), ("Resume", "Running")):  # whole-page runs send the whole figure again
         page.get_by_role("button", name=button).click()
-        expect(page.get_by_test_id("stProgress")).to_contain_text(status, timeout=20_000)
+        expect(page.get_by_test_id("pg-progress")).to_contain_text(status, timeout=20_000)
         _wait_for_curve_beyond(page, 0)
         assert _loss_x_range(page) == pytest.approx(zoomed), f"the zoom stays after {button}"
     page.get_by_role("button", name="Stop").click()
@@ -163,7 +167,7 @@ def test_a_chart_off_the_screen_waits_to_be_redrawn_until_it_is_seen(page, app_u
     page.evaluate("() => { document.querySelector('.pg-live-charts').style.marginTop = '6000px'; window.scrollTo(0, 0) }")
     page.wait_for_timeout(500)
     drawn = page.evaluate(_DRAWN_EPOCH_JS)  # the newest point Plotly has drawn
-    page.wait_for_function(f"n => {{ const m = /epoch (\\d+)\\//.exec(document.querySelector('[data-testid=stProgress]').innerText); return m && +m[1] > n }}",
+    page.wait_for_function(f"n => {{ const m = /epoch (\\d+)\\//.exec(document.querySelector('[data-testid=pg-progress]').innerText); return m && +m[1] > n }}",
                            arg=drawn + 3, timeout=60_000)  # training goes on...
     assert page.evaluate(_DRAWN_EPOCH_JS) == drawn, "...but a chart nobody sees is not redrawn"
     page.locator(LOSS_PLOT).scroll_into_view_if_needed()
@@ -180,7 +184,7 @@ def test_a_reload_mid_run_finds_the_run_still_growing_and_a_copied_link_does_not
     batches = _batches_done(page)
     page.reload()
     wait_idle(page)
-    expect(page.get_by_test_id("stProgress")).to_contain_text("Running", timeout=30_000)
+    expect(page.get_by_test_id("pg-progress")).to_contain_text("Running", timeout=30_000)
     assert _batches_done(page) >= batches, "the run went on while the page reloaded"
     after = _wait_for_curve_beyond(page, 0)
     _wait_for_curve_beyond(page, after)  # the reloaded page's chart keeps growing

@@ -33,7 +33,7 @@ def _train(page, button: str) -> None:
     before = _run_param(page)
     page.get_by_role("button", name=button).click()
     page.wait_for_function("old => { const r = new URLSearchParams(location.search).get('run'); return r && r !== old }", arg=before)
-    page.wait_for_function("() => { const p = document.querySelectorAll('[data-testid=stProgress]');"
+    page.wait_for_function("() => { const p = document.querySelectorAll('[data-testid=pg-progress]');"
                            " return p.length === 1 && p[0].innerText.startsWith('Finished') }", timeout=120_000)
     wait_idle(page)
 

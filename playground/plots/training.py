@@ -11,7 +11,14 @@ from playground.i18n import t
 from playground.plots.style import TEST_COLOR, TRAIN_COLOR, layout
 
 LR_COLOR = "#7c3aed"
+MARKED_EPOCHS = 40  # an epoch curve shows a marker per epoch up to this many epochs; past it, the markers would
+# run together into a thick line (and each one costs the browser time at every redraw of a live chart)
 Traces = list[tuple[list, list]]
+
+
+def marked(snap) -> bool:
+    """Whether the per-epoch curves show a marker at each epoch."""
+    return len(snap.epochs) <= MARKED_EPOCHS
 
 
 def _line(name: str, points: tuple[list, list], color: str, width: float, hover: str, markers: bool = True) -> dict[str, Any]:
@@ -20,7 +27,9 @@ def _line(name: str, points: tuple[list, list], color: str, width: float, hover:
 
 
 def _figure(traces: list[dict], title: str, height: int, xaxis: dict, yaxis: dict, **extra) -> dict[str, Any]:
-    grid = {"gridcolor": "#e2e8f0", "zerolinecolor": "#cbd5e1"}
+    # tick labels are laid out once, not measured one against another at every redraw (Plotly's default hides
+    # any that would overflow the figure; these never do, inside its margins)
+    grid = {"gridcolor": "#e2e8f0", "zerolinecolor": "#cbd5e1", "ticklabeloverflow": "allow"}
     return {"data": traces, "layout": layout(title, height, xaxis={**grid, **xaxis}, yaxis={**grid, **yaxis},
                                              plot_bgcolor="#ffffff", paper_bgcolor="#ffffff", **extra)}
 
@@ -39,12 +48,12 @@ def loss_traces(snap) -> Traces:
 
 
 def loss_figure(snap, log_y: bool = False, height: int = 360) -> dict[str, Any]:
-    """Per-batch loss (thin), per-epoch train and test loss (markers) on an epoch axis; learning-rate changes marked."""
+    """Per-batch loss (thin), per-epoch train and test loss (with markers while few) on an epoch axis; learning-rate changes marked."""
     batch, train, test = loss_traces(snap)
     epoch = t("train.charts.epoch")
     names = (t("train.charts.batch_loss"), t("train.charts.train_loss"), t("train.charts.test_loss"))
     traces = [_line(names[0], batch, "#94a3b8", 1, f"{epoch} %{{x:.2f}}<br>{names[0]} %{{y:.4f}}", markers=False)]
-    traces += [_line(name, points, color, 2.5, f"{epoch} %{{x}}<br>{name} %{{y:.4f}}")
+    traces += [_line(name, points, color, 2.5, f"{epoch} %{{x}}<br>{name} %{{y:.4f}}", marked(snap))
                for name, points, color in ((names[1], train, TRAIN_COLOR), (names[2], test, TEST_COLOR))]
     shapes, notes = [], []
     for step, lr in snap.lr_changes:
@@ -76,7 +85,7 @@ def accuracy_traces(snap) -> Traces:
 def accuracy_figure(snap, height: int = 300) -> dict[str, Any]:
     epoch = t("train.charts.epoch")
     names = (t("train.charts.train"), t("train.charts.test"))
-    traces = [_line(name, points, color, 2.5, f"{epoch} %{{x}}<br>{name} %{{y:.1f}} %")
+    traces = [_line(name, points, color, 2.5, f"{epoch} %{{x}}<br>{name} %{{y:.1f}} %", marked(snap))
               for name, points, color in zip(names, accuracy_traces(snap), (TRAIN_COLOR, TEST_COLOR))]
     return _figure(traces, t("train.charts.accuracy_title"), height, {"title": {"text": epoch}, "rangemode": "tozero"},
                    {"title": {"text": t("train.charts.accuracy_axis")}, "range": [0, 101]})
@@ -92,6 +101,6 @@ def lr_figure(snap, height: int = 300) -> dict[str, Any]:
     # The schedule never goes above the base rate, so the axis holds every point to come. A fixed range also
     # because Plotly pads a constant series by ±1, which would show a constant η of 0.01 as "0".
     top = max([snap.base_lr, *(lr for _, lr in snap.lr_changes)])
-    return _figure([_line(name, points, LR_COLOR, 2.5, f"{epoch} %{{x}}<br>lr %{{y:.3g}}")], t("train.charts.lr_title"), height,
+    return _figure([_line(name, points, LR_COLOR, 2.5, f"{epoch} %{{x}}<br>lr %{{y:.3g}}", marked(snap))], t("train.charts.lr_title"), height,
                    {"title": {"text": epoch}, "rangemode": "tozero"},
                    {"title": {"text": name}, "exponentformat": "e", "range": [0, top * 1.15 if top > 0 else 1]}, showlegend=False)

@@ -6,7 +6,6 @@ trains at once) and redraws; the charts grow in place, by their new points only.
 """
 from __future__ import annotations
 
-import html
 import time
 from typing import Any
 
@@ -33,8 +32,6 @@ REPOLL_SECONDS = 5.0  # a page changes its poll interval at most this often (it 
 _poll_wall = [0.02]  # how long one poll of a page takes on this server now (a moving average; no user data)
 MAP_SECONDS = 1.0  # the decision map needs the weights from the worker and a pass over a grid: at most once a second
 MAP_WAIT_SECONDS = 0.3  # for those weights; else the map shows the last ones it had
-FIRST_POINT_WAIT = 0.3  # the page's run after Start waits this long for the first batch, once its status is on screen
-FIRST_POINT = "_first_point"  # set by Start: the next draw of the live panel waits for the first loss
 STEP_WAIT = 1.0  # Step waits for its batch, so the redraw right after shows it
 LOSS_HEIGHT, SIDE_HEIGHT, BELOW_HEIGHT = 400, 400, 300
 
@@ -50,7 +47,6 @@ def _job_for(a: Analysis) -> TrainingJob:
 
 def _start() -> None:
     _job_for(state.analysis()).start()
-    st.session_state[FIRST_POINT] = True  # waited for in the live panel, after the buttons and the status have gone out
 
 
 def _step() -> None:
@@ -132,7 +128,8 @@ def _banner(snap: Snapshot) -> None:
         st.info(t("train.queue.waiting", place=_ordinal(snap.place or 1)), icon=":material/hourglass_top:")
 
 
-def _progress(snap: Snapshot, where: Any = st) -> None:
+def _progress(snap: Snapshot) -> dict[str, Any]:
+    """The status line over the bar: 'Running · epoch 3/20 (batch 5/8) · 9,000 samples/s · about 4 s left'."""
     within = max(0, snap.step - snap.epoch * snap.steps_per_epoch)
     text = t("train.progress.line", status=t(f"train.state.{snap.status}"), epoch=snap.epoch, total=snap.total_epochs,
              batch=within, batches=snap.steps_per_epoch)
@@ -140,29 +137,18 @@ def _progress(snap: Snapshot, where: Any = st) -> None:
         text += t("train.progress.rate", rate=f"{snap.samples_per_second:,.0f}")
     if snap.seconds_left is not None and snap.status == "running":
         text += t("train.progress.left", seconds=f"{snap.seconds_left:.0f}")
-    where.progress(snap.progress, text=text)
+    return {"text": text, "value": snap.progress}
 
 
-METRICS_CSS = """<style>
-  .pg-metrics {display: grid; grid-template-columns: repeat(5, minmax(0, 1fr)); gap: 1rem; margin: 0.2rem 0 0.6rem 0;}
-  .pg-metric-label {font-size: 0.875rem; color: #31333f;}
-  .pg-metrics > div {container-type: inline-size; min-width: 0;}  /* a value shrinks to its column: 162/1000 on one line at 1024 px */
-  .pg-metric-value {font-size: min(1.75em, 24cqi); line-height: 1.3; white-space: nowrap;}
-  .pg-metric-delta {display: inline-block; font-size: 0.8rem; padding: 0 0.4rem; border-radius: 0.5rem;}
-  .pg-metric-delta.good {color: #177233; background: #dcfce7;} .pg-metric-delta.bad {color: #b91c1c; background: #fee2e2;}
-</style>"""
+def _metric(label: str, value: str, delta: str | None = None, good: bool = True) -> dict[str, Any]:
+    arrow = ("↑" if not delta.startswith("-") else "↓") if delta else ""
+    return {"label": label, "value": value, "delta": f"{arrow} {delta}" if delta else None, "good": good}
 
 
-def _metric(label: str, value: str, delta: str | None = None, good: bool = True) -> str:
-    arrow = ("↑" if delta and not delta.startswith("-") else "↓") if delta else ""
-    badge = f"<div class='pg-metric-delta {'good' if good else 'bad'}'>{arrow} {html.escape(delta)}</div>" if delta else ""
-    return f"<div><div class='pg-metric-label'>{html.escape(label)}</div><div class='pg-metric-value'>{html.escape(value)}</div>{badge}</div>"
-
-
-def _metrics(snap: Snapshot) -> None:
-    """The last epoch's numbers, as one element (cheaper to refresh than five): epoch, losses, accuracy, time."""
+def _metrics(snap: Snapshot) -> list[dict[str, Any]]:
+    """The last epoch's numbers: epoch, losses, accuracy, time, each with its change since the epoch before."""
     if not snap.epochs:
-        return
+        return []
     last = snap.epochs[-1]
     prev = snap.epochs[-2] if len(snap.epochs) > 1 else None
     cells = [_metric(t("train.metrics.epoch"), f"{last.epoch}/{snap.total_epochs}")]
@@ -174,7 +160,7 @@ def _metrics(snap: Snapshot) -> None:
         delta = t("train.metrics.points", delta=f"{change:+.1f}") if prev else None
         cells.append(_metric(t("train.metrics.test_accuracy"), f"{last.test_accuracy:.1%}", delta, good=change >= 0))
     cells.append(_metric(t("train.metrics.time"), t("train.metrics.seconds", seconds=f"{last.seconds:.1f}")))
-    st.markdown(f"<div class='pg-metrics'>{''.join(cells)}</div>", unsafe_allow_html=True)
+    return cells
 
 
 # ---------------------------------------------------------------- the live panel
@@ -201,17 +187,17 @@ def live_panel(a: Analysis) -> None:
     """One polling fragment: status, numbers and charts, while a run waits or trains.
 
     One, because Streamlit interrupts a fragment run when another fragment's timer fires: on a busy server
-    two timers per page keep cutting each other short. And few elements in it: each one a refresh sends
-    costs the server a wake-up of its event loop, so the numbers are one element and the charts another
-    (they send their new points only). A change of status reruns the page once, so the buttons and the
-    polling follow it.
+    two timers per page keep cutting each other short. And one element in it while a run trains: the status
+    line, the numbers and the charts (which send their new points only) travel together. Each element a
+    refresh sends costs the server a wake-up of its event loop, and the browser a render of the whole page:
+    a progress bar and a markdown block cost a training page's browser 0.09 of a core. A change of status
+    reruns the page once, so the buttons and the polling follow it.
     """
     forget_sent()
     job = state.job_slot().job
     shown = job.snapshot().status if job is not None else "idle"
     every = _poll_seconds() if shown in ("queued", "running") else None
     charted = job.analysis if job is not None else a  # a run of an earlier version of the model: its own model and data
-    st.html(METRICS_CSS)  # styles only: Streamlit applies them without a visible element
     log_y, show_test = st.session_state.get("loss-log", False), _has_map(charted) and st.session_state.get("show-test", False)
 
     @st.fragment(run_every=every)
@@ -227,29 +213,12 @@ def live_panel(a: Analysis) -> None:
         if snap.status != shown:
             st.rerun(scope="app")
         _banner(snap)
-        if snap.status == "running" and st.session_state.pop(FIRST_POINT, False):
-            snap = _first_point(job, snap)
-            began = time.perf_counter()  # the wait is not the server's pace
-        else:
-            _progress(snap)
-        _metrics(snap)
-        live_charts("charts", _chart_rows(charted, job, snap, log_y, show_test))
+        live_charts("charts", _chart_rows(charted, job, snap, log_y, show_test), {"progress": _progress(snap), "metrics": _metrics(snap)})
         _timed_poll(every, began)
 
     live()
     _chart_options(charted, shown == "running")
     browser_key()
-
-
-def _first_point(job: TrainingJob, snap: Snapshot) -> Snapshot:
-    """Right after Start: show the status at once (Streamlit sends it while this run goes on), then wait a
-    moment for the first batch, so the charts drawn next show a loss rather than empty axes until the next poll."""
-    line = st.empty()
-    _progress(snap, line)
-    job.wait_for_step(snap.step + 1, FIRST_POINT_WAIT)
-    snap = job.snapshot()
-    _progress(snap, line)
-    return snap
 
 
 def _chart_options(a: Analysis, running: bool) -> None:
@@ -293,7 +262,7 @@ def _loss_chart(snap: Snapshot | None, log_y: bool, scale: float) -> Chart:
     height = round(LOSS_HEIGHT * scale)
     if snap is None:  # drawn empty now, so the browser has loaded Plotly before the first loss arrives
         return Chart("loss", lambda: _scaled(charts.empty_loss_figure(log_y, height), scale), [], ("empty", log_y, i18n.current(), scale), height)
-    signature = (snap.run_id, snap.loss_stride, log_y, i18n.current(), len(snap.lr_changes), bool(snap.loss_steps), scale)
+    signature = (snap.run_id, snap.loss_stride, log_y, i18n.current(), len(snap.lr_changes), bool(snap.loss_steps), scale, charts.marked(snap))
     return Chart("loss", lambda: _scaled(charts.loss_figure(snap, log_y, height), scale), charts.loss_traces(snap), signature, height,
                  ui=f"{snap.run_id}:{log_y}")
 
@@ -301,13 +270,13 @@ def _loss_chart(snap: Snapshot | None, log_y: bool, scale: float) -> Chart:
 def _accuracy_chart(snap: Snapshot, height: int, scale: float, width: float = 1.0) -> Chart:
     h = round(height * scale)
     return Chart("accuracy", lambda: _scaled(charts.accuracy_figure(snap, h), scale), charts.accuracy_traces(snap),
-                 (snap.run_id, i18n.current(), h), h, width, ui=snap.run_id)
+                 (snap.run_id, i18n.current(), h, charts.marked(snap)), h, width, ui=snap.run_id)
 
 
 def _lr_chart(snap: Snapshot, height: int, scale: float) -> Chart:
     h = round(height * scale)
     return Chart("lr", lambda: _scaled(charts.lr_figure(snap, h), scale), charts.lr_traces(snap),
-                 (snap.run_id, i18n.current(), len(snap.lr_changes), h), h, ui=snap.run_id)
+                 (snap.run_id, i18n.current(), len(snap.lr_changes), h, charts.marked(snap)), h, ui=snap.run_id)
 
 
 def _has_map(a: Analysis) -> bool:

@@ -2,7 +2,9 @@
 
 Streamlit's own chart mounts a new graph for every update (a zoom snaps back, and the browser redraws from
 scratch); these call Plotly.react on the same graph. All the charts of a panel travel in one element, laid
-out in rows by the browser: every element a refresh sends costs the server a wake-up of its event loop.
+out in rows by the browser, with the panel's head (a status line over a bar, and a row of numbers) set as
+plain text above them: every element a refresh sends costs the server a wake-up of its event loop, and the
+browser a render of the whole page.
 The browser loads the `plotly.min.js` that the `plotly` package ships, served by this server: nothing comes
 from a CDN.
 """
@@ -75,8 +77,12 @@ def _update(chart: Chart, sent: dict[str, tuple]) -> dict[str, Any]:
     return out
 
 
-def live_charts(key: str, rows: list[list[Chart]]) -> None:
-    """Show `rows` of live charts in one element; each grows by its new points only."""
+def live_charts(key: str, rows: list[list[Chart]], head: dict[str, Any] | None = None) -> None:
+    """Show `rows` of live charts in one element; each grows by its new points only.
+
+    `head`, when given, goes above them: {"progress": {"text", "value" (0–1)}, "metrics": [{"label", "value",
+    "delta" (or None), "good"}]}. The browser shows it as text, never as HTML.
+    """
     sent = st.session_state.setdefault(SENT, {})
-    data = {"rows": [[_update(chart, sent) for chart in row] for row in rows], **_urls()}
+    data = {"rows": [[_update(chart, sent) for chart in row] for row in rows], "head": head, **_urls()}
     _component(key=key, data=data, on_resync_change=forget_sent)

@@ -1,7 +1,104 @@
-// The live charts of the Train page, in one element: rows of Plotly charts, each updated in place. Every update
-// calls Plotly.react on the same graph, so a zoom (layout.uirevision) and a hover label (put back after each
-// redraw) survive while a figure grows. Python sends a figure whole once, then only the new points of its
-// traces; a gap (a missed update) asks for every figure again.
+// The live panel of the Train page, in one element: the status line and its bar, the last epoch's numbers, and
+// rows of Plotly charts, each updated in place. The text is set as text (never as HTML) and changed only where
+// it changed. Every update calls Plotly.react on the same graph, so a zoom (layout.uirevision) and a hover label
+// (put back after each redraw) survive while a figure grows. Python sends a figure whole once, then only the new
+// points of its traces; a gap (a missed update) asks for every figure again. A growing chart is redrawn as often
+// as its cost allows (DRAW_SHARE), so a slow laptop keeps its cores for training.
+const STYLE = `
+  .pg-progress {margin: 0 0 0.9rem 0;}
+  .pg-progress-text {font-size: 0.875rem; line-height: 1.6; margin-bottom: 0.35rem; overflow-wrap: anywhere;}
+  .pg-progress-track {height: 0.5rem; border-radius: 0.25rem; background: #f1f5f9; overflow: hidden;}
+  .pg-progress-fill {height: 100%; border-radius: 0.25rem; background: #2563eb;}
+  .pg-metrics {display: grid; grid-template-columns: repeat(5, minmax(0, 1fr)); gap: 1rem; margin: 0.2rem 0 0.6rem 0;}
+  .pg-metric-label {font-size: 0.875rem; color: #31333f;}
+  .pg-metrics > div {container-type: inline-size; min-width: 0;}  /* a value shrinks to its column: 162/1000 on one line at 1024 px */
+  .pg-metric-value {font-size: min(1.75em, 24cqi); line-height: 1.3; white-space: nowrap;}
+  .pg-metric-delta {display: inline-block; font-size: 0.8rem; padding: 0 0.4rem; border-radius: 0.5rem;}
+  .pg-metric-delta:empty {display: none;}
+  .pg-metric-delta.good {color: #177233; background: #dcfce7;} .pg-metric-delta.bad {color: #b91c1c; background: #fee2e2;}
+`;
+if (!document.getElementById("pg-live-style")) {
+  document.head.appendChild(Object.assign(document.createElement("style"), { id: "pg-live-style", textContent: STYLE }));
+}
+
+// Growing charts take at most this share of the browser's time, all together: after redraws that took d ms,
+// the next ones wait d / DRAW_SHARE ms (a fast laptop redraws at every update, twice a second; a slow one about
+// once a second, while the status line and the numbers still change at every update)
+const DRAW_SHARE = 0.05;
+const growing = { boxes: new Set(), next: 0, timer: 0 };
+
+function drawGrown(boxes) {
+  if (!boxes.length) return;
+  boxes.forEach((box) => growing.boxes.add(box));
+  const wait = growing.next - performance.now();
+  if (wait > 0) {
+    growing.timer = growing.timer || setTimeout(drawGrowing, wait);
+    return;
+  }
+  drawGrowing();
+}
+
+function drawGrowing() {
+  clearTimeout(growing.timer);
+  growing.timer = 0;
+  const began = performance.now();
+  growing.boxes.forEach((box) => box.isConnected && draw(box));
+  growing.boxes.clear();
+  const now = performance.now();
+  growing.next = now + (now - began) / DRAW_SHARE;
+}
+
+function element(tag, className, parent) {
+  const el = document.createElement(tag);
+  el.className = className;
+  return parent ? parent.appendChild(el) : el;
+}
+
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+
+// The status line with its bar, and the numbers: built once, then their text changes in place
+function head(root, data) {
+  let box = root.querySelector(":scope > .pg-live-head");
+  if (!data) {
+    if (box) box.remove();
+    return;
+  }
+  if (!box) {
+    box = element("div", "pg-live-head");
+    root.prepend(box);
+    const progress = element("div", "pg-progress", box);
+    progress.dataset.testid = "pg-progress";
+    progress.setAttribute("role", "progressbar");
+    progress.setAttribute("aria-valuemin", "0");
+    progress.setAttribute("aria-valuemax", "100");
+    element("div", "pg-progress-text", progress);
+    element("div", "pg-progress-fill", element("div", "pg-progress-track", progress));
+    element("div", "pg-metrics", box);
+  }
+  const progress = box.querySelector(".pg-progress");
+  const percent = String(Math.round(100 * Math.min(1, Math.max(0, data.progress.value))));
+  setText(progress.querySelector(".pg-progress-text"), data.progress.text);
+  progress.setAttribute("aria-valuenow", percent);
+  progress.setAttribute("aria-valuetext", data.progress.text);
+  progress.querySelector(".pg-progress-fill").style.width = `${percent}%`;
+  const grid = box.querySelector(".pg-metrics");
+  const cells = data.metrics || [];
+  while (grid.children.length > cells.length) grid.lastChild.remove();
+  cells.forEach((metric, i) => {
+    let cell = grid.children[i];
+    if (!cell) {
+      cell = element("div", "", grid);
+      ["pg-metric-label", "pg-metric-value", "pg-metric-delta"].forEach((name) => element("div", name, cell));
+    }
+    setText(cell.children[0], metric.label);
+    setText(cell.children[1], metric.value);
+    setText(cell.children[2], metric.delta || "");
+    cell.children[2].className = `pg-metric-delta ${metric.good ? "good" : "bad"}`;
+  });
+}
+
 function loadPlotly(src) {
   if (window.Plotly) return Promise.resolve(window.Plotly);
   if (!window.__pgPlotly) {
@@ -85,9 +182,10 @@ function extend(figure, parts) {
   return true;
 }
 
-const RESYNC = 0, REDRAW = 1, SAME = 2;
+const RESYNC = 0, REDRAW = 1, SAME = 2, GROWN = 3;
 
-// Fold one chart's update into its box: REDRAW, SAME (nothing new), or RESYNC (it needs the whole figure again)
+// Fold one chart's update into its box: REDRAW (a new figure), GROWN (new points), SAME (nothing new), or
+// RESYNC (it needs the whole figure again)
 function update(box, chart) {
   const state = box.pg;
   box.style.height = `${chart.height}px`;
@@ -103,7 +201,7 @@ function update(box, chart) {
   }
   state.figure.layout.uirevision = chart.uirevision;
   state.figure.layout.datarevision = ++state.revision;
-  return REDRAW;
+  return chart.figure || !box.querySelector(".main-svg") ? REDRAW : GROWN;
 }
 
 function layout(root, rows) {
@@ -127,6 +225,7 @@ function layout(root, rows) {
 }
 
 export default function ({ data, parentElement, setTriggerValue }) {
+  head(parentElement, data.head);
   const root = parentElement.querySelector(":scope > .pg-live-charts") || parentElement.appendChild(
     Object.assign(document.createElement("div"), { className: "pg-live-charts" }));
   const placed = layout(root, data.rows);
@@ -135,5 +234,8 @@ export default function ({ data, parentElement, setTriggerValue }) {
     setTriggerValue("resync", true);
     return;
   }
-  loadPlotly(data.plotly).then(() => placed.forEach(([box], i) => outcome[i] === REDRAW && draw(box)));
+  loadPlotly(data.plotly).then(() => {
+    placed.forEach(([box], i) => outcome[i] === REDRAW && draw(box)); // a new figure: at once
+    drawGrown(placed.filter((_, i) => outcome[i] === GROWN).map(([box]) => box));
+  });
 }
