@@ -36,7 +36,7 @@ def test_train_page_trains_and_polls():
     assert any(w.value.startswith("Finished 20 epochs") and "test accuracy" in w.value and "not learned yet" in w.value for w in at.warning)
     numbers = metrics(at)
     assert numbers["Epoch"] == "20/20" and numbers["Test accuracy"].endswith("%"), numbers
-    assert live_panel(at)["head"]["progress"]["text"].startswith("Finished · epoch 20/20")
+    assert live_panel(at)["head"]["progress"]["text"].startswith("Finished · epoch 20/20 · ")  # no "(batch 0/8)" once every batch is done
 
 
 def test_train_page_in_chinese():

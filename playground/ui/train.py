@@ -131,8 +131,8 @@ def _banner(snap: Snapshot) -> None:
 def _progress(snap: Snapshot) -> dict[str, Any]:
     """The status line over the bar: 'Running · epoch 3/20 (batch 5/8) · 9,000 samples/s · about 4 s left'."""
     within = max(0, snap.step - snap.epoch * snap.steps_per_epoch)
-    text = t("train.progress.line", status=t(f"train.state.{snap.status}"), epoch=snap.epoch, total=snap.total_epochs,
-             batch=within, batches=snap.steps_per_epoch)
+    text = t("train.progress.line_done" if snap.status == "finished" else "train.progress.line", status=t(f"train.state.{snap.status}"),
+             epoch=snap.epoch, total=snap.total_epochs, batch=within, batches=snap.steps_per_epoch)
     if snap.samples_per_second:
         text += t("train.progress.rate", rate=f"{snap.samples_per_second:,.0f}")
     if snap.seconds_left is not None and snap.status == "running":
