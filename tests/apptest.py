@@ -1,6 +1,7 @@
 """Helpers for driving the real app with streamlit.testing.v1.AppTest (no browser)."""
 from __future__ import annotations
 
+import json
 import re
 
 from streamlit.testing.v1 import AppTest
@@ -66,8 +67,6 @@ def spec_link(doc: dict | Spec) -> str:
 
 def live_panel(at: AppTest) -> dict:
     """What the Train page's live panel last sent its browser: {"head": {"progress", "metrics"} or None, "rows": ...}."""
-    import json
-
     panels = [json.loads(c.proto.json) for c in at.get("bidi_component") if c.proto.component_name == "playground.live_charts"]
     assert panels, "no live panel on the page"
     return panels[0]

@@ -141,8 +141,9 @@ def _progress(snap: Snapshot) -> dict[str, Any]:
 
 
 def _metric(label: str, value: str, delta: str | None = None, good: bool = True) -> dict[str, Any]:
-    arrow = ("↑" if not delta.startswith("-") else "↓") if delta else ""
-    return {"label": label, "value": value, "delta": f"{arrow} {delta}" if delta else None, "good": good}
+    if delta:
+        delta = f"{'↓' if delta.startswith('-') else '↑'} {delta}"
+    return {"label": label, "value": value, "delta": delta, "good": good}
 
 
 def _metrics(snap: Snapshot) -> list[dict[str, Any]]:
