@@ -3,9 +3,11 @@
 
 In a classroom each student's browser runs on their own laptop; on this 2-core machine five Chromium
 pages would eat the cores the server is meant to have. This client does what the browser's frontend does
-that matters to the server — open a session at a URL, click a button, and fire each fragment's
-`run_every` timer (the frontend's `setInterval`, started by the server's `auto_rerun` message) — and
-records when each update of the live panel (its progress line) arrives.
+that matters to the server — open a session at a URL, click a button, fire each fragment's `run_every`
+timer (the frontend's `setInterval`, started by the server's `auto_rerun` message), and follow the live
+panel's feed as its component does (playground/ui/live_feed.py: ask for news every `every` seconds, saying
+which figures it has; rerun the page when the status changes) — and records when each update of the live
+panel (its progress line) arrives.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlparse
 
 import websockets
@@ -43,11 +46,86 @@ class Session:
     _intervals: dict[str, float] = field(default_factory=dict)
     _reader: asyncio.Task | None = None
     _finished: asyncio.Event = field(default_factory=asyncio.Event)
+    feed_requests: int = 0
+    feed_address: str = ""  # the live panel's feed, as the last page run gave it
+    _feed: asyncio.Task | None = None
+    _have: dict[str, dict[str, Any]] = field(default_factory=dict)  # chart id → {"sig", "n"}, as the component keeps them
 
     @property
     def polling(self) -> dict[str, float]:
         """The fragment timers the page runs now: fragment id → interval in seconds."""
         return dict(self._intervals)
+
+    @property
+    def following(self) -> bool:
+        """The live panel asks its feed for news (the run waits or trains)."""
+        return self._feed is not None and not self._feed.done()
+
+    def _headers(self) -> dict[str, str]:
+        return {"Cookie": self.cookie} if self.cookie else {}
+
+    def _panel(self, data: dict[str, Any]) -> None:
+        """One update of the live panel: its progress line, and what it now has of each chart."""
+        if data.get("head"):
+            self.progress_times.append(time.perf_counter())
+            self.progress_text = data["head"]["progress"]["text"]
+        for chart in (c for row in data.get("rows", []) for c in row):
+            if "figure" in chart:
+                fig = json.loads(chart["figure"]) if isinstance(chart["figure"], str) else chart["figure"]
+                self._have[chart["id"]] = {"sig": chart["sig"], "n": [len(tr["x"]) if isinstance(tr.get("x"), list) else 0 for tr in fig["data"]]}
+            elif (had := self._have.get(chart["id"])) is not None and had["sig"] == chart["sig"]:
+                for i, part in chart.get("extend", {}).items():
+                    had["n"][int(i)] = part["from"] + len(part["x"])
+
+    def _follow(self, data: dict[str, Any]) -> None:
+        """As the component does on each page run: stop following the last feed; follow this one while `every`."""
+        if self._feed is not None:
+            self._feed.cancel()
+            self._feed = None
+        self.feed_address = data.get("feed") or ""
+        if data.get("feed") and data.get("every"):
+            self._feed = asyncio.create_task(self._ask(data["feed"], data["every"]))
+
+    async def _ask(self, path: str, every: float) -> None:
+        while every:
+            await asyncio.sleep(every)
+            status, answer = await self._post(path, {"have": self._have})
+            self.feed_requests += 1
+            if status != 200:  # gone (the page ran again) or refused: the page runs again, and follows its new feed
+                await self._send(self._client_state())
+                return
+            self._panel(answer)
+            if answer["changed"]:
+                await self._send(self._client_state())
+                return
+            every = answer["every"]
+
+    async def _post(self, path: str, body: dict) -> tuple[int, dict]:
+        """One HTTP/1.1 POST to this server, as the browser's fetch sends it."""
+        host, port = urlparse(self.url).hostname, urlparse(self.url).port or 80
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            payload = json.dumps(body).encode()
+            head = {"Host": f"{host}:{port}", "Content-Type": "application/json", "Content-Length": str(len(payload)),
+                    "Connection": "close", **self._headers()}
+            writer.write(f"POST {path} HTTP/1.1\r\n".encode() + "".join(f"{k}: {v}\r\n" for k, v in head.items()).encode() + b"\r\n" + payload)
+            await writer.drain()
+            raw = await reader.read()
+        finally:
+            writer.close()
+        top, _, rest = raw.partition(b"\r\n\r\n")
+        status = int(top.split(b" ", 2)[1])
+        if b"transfer-encoding: chunked" in top.lower():
+            body_bytes, chunks = b"", rest
+            while chunks:
+                size, _, chunks = chunks.partition(b"\r\n")
+                n = int(size, 16)
+                if not n:
+                    break
+                body_bytes, chunks = body_bytes + chunks[:n], chunks[n + 2:]
+            rest = body_bytes
+        self.received_bytes += len(raw)
+        return status, json.loads(rest or b"{}")
 
     def _client_state(self, fragment_id: str = "", widgets: list[WidgetState] | None = None) -> ClientState:
         cs = ClientState(query_string=self.query, page_script_hash=self._page_hash, page_name="" if self._page_hash else self.page,
@@ -76,9 +154,12 @@ class Session:
             which = el.WhichOneof("type")
             if which == "button":
                 self.buttons[el.button.label] = el.button.id
-            elif which == "bidi_component" and (head := json.loads(el.bidi_component.json or "{}").get("head")):
-                self.progress_times.append(time.perf_counter())  # the live panel: its status line and charts
-                self.progress_text = head["progress"]["text"]
+            elif which == "bidi_component" and el.bidi_component.component_name == "playground.live_charts":
+                data = json.loads(el.bidi_component.json or "{}")
+                if "feed" in data:  # the Train page's live panel (not another set of live charts)
+                    self._have.clear()  # a page run sends every figure whole
+                    self._panel(data)
+                    self._follow(data)
         elif kind == "script_finished":
             name = ForwardMsg.ScriptFinishedStatus.Name(fm.script_finished)
             self.runs[name] = self.runs.get(name, 0) + 1
@@ -119,7 +200,7 @@ class Session:
         await self._send(self._client_state(widgets=[WidgetState(id=self.buttons[label], trigger_value=True)]))
 
     async def close(self) -> None:
-        for task in self._timers.values():
+        for task in [*self._timers.values(), *([self._feed] if self._feed else [])]:
             task.cancel()
         await self._ws.close()
         self._reader.cancel()

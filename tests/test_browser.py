@@ -156,6 +156,31 @@ def test_a_zoom_on_the_live_loss_chart_stays_while_the_curve_grows(page, app_url
     page.wait_for_selector("text=Stopped by you", timeout=20_000)
 
 
+def test_a_training_page_grows_from_its_feed_without_a_streamlit_run_and_a_finish_redraws_the_page(page, app_url):
+    """While a run trains, the panel's news comes from its feed: nothing arrives on Streamlit's websocket (each
+    message there costs the browser a render of the whole page). When the run ends, the page runs once more."""
+    frames, feed = [], []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(time.monotonic())))
+    page.on("response", lambda r: feed.append((r.status, r.headers.get("cache-control"))) if "/_pg/live/" in r.url else None)
+    spec = _train_spec()
+    spec["training"]["epochs"] = 60  # about 10 s here, then it finishes by itself
+    _open(page, f"{app_url}/train?spec={encode_link(spec)}")
+    page.get_by_role("button", name="Start").click()
+    _wait_for_curve_beyond(page, 1)
+    page.wait_for_timeout(1500)  # the click's page runs are over
+    quiet, asked, at = len(frames), len(feed), _newest_epoch(page)
+    _wait_for_curve_beyond(page, at + 10)
+    if _progress_text(page).startswith("Running"):
+        assert len(frames) == quiet, "no Streamlit message while the charts grow"
+        assert len(feed) >= asked + 2 and all(s == 200 and c == "no-store" for s, c in feed[asked:]), feed[asked:]
+    expect(page.get_by_text("Finished 60 epochs")).to_be_visible(timeout=120_000)  # the banner: a page run
+    expect(page.get_by_role("button", name="Restart")).to_be_enabled()
+    expect(page.get_by_test_id("pg-progress")).to_contain_text("Finished · epoch 60/60")
+    asked = len(feed)
+    page.wait_for_timeout(2000)
+    assert len(feed) == asked, "a finished run's page stops asking"
+
+
 _DRAWN_EPOCH_JS = f"""() => {{ const c = document.querySelector('{LOSS_PLOT}').calcdata[0]; return c[c.length - 1].x }}"""
 
 

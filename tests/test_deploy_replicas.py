@@ -156,6 +156,9 @@ class Browser(Session):
                 self._cancel_timers()
         super()._on(fm)
 
+    def _headers(self) -> dict[str, str]:
+        return {"Cookie": cookie_header(self.cookies)}  # the live panel's feed goes to this browser's replica
+
     def _cancel_timers(self) -> None:
         for task in self._timers.values():
             task.cancel()
@@ -197,8 +200,8 @@ class Browser(Session):
 
     @property
     def live(self) -> bool:
-        """The server keeps this page updating (its fragments' timers run)."""
-        return bool(self._timers)
+        """This page keeps updating: its live panel follows its feed (or a fragment's timer runs)."""
+        return self.following or bool(self._timers)
 
     @property
     def epoch(self) -> int:

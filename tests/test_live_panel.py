@@ -12,7 +12,7 @@ import pytest
 from conftest import analyze_doc
 from playground.plots import training as charts
 from playground.training import TrainingJob
-from playground.ui.components.live_chart import Chart, _update
+from playground.ui.components.live_chart import Chart, update
 
 
 def _finished(epochs: int):
@@ -50,15 +50,18 @@ def _accuracy(snap, signature=("run", True)) -> Chart:
     return Chart("accuracy", lambda: charts.accuracy_figure(snap), charts.accuracy_traces(snap), signature, 300)
 
 
-def test_a_chart_goes_whole_once_then_only_its_new_points(forty):
-    """What the browser receives: the figure, then the points past those it has, then nothing when none are new."""
+def test_a_chart_goes_whole_then_only_the_points_the_browser_lacks(forty):
+    """What the browser receives, given what it says it has: the figure, then the points past those it has,
+    then nothing when none are new; a figure of another signature (or more points than there are) goes whole."""
     earlier = dataclasses.replace(forty, epochs=forty.epochs[:20])
-    sent: dict = {}
-    first = _update(_accuracy(earlier), sent)
+    first = update(_accuracy(earlier), None)
     assert [len(tr["x"]) for tr in json.loads(first["figure"])["data"]] == [20, 20] and "extend" not in first
-    grown = _update(_accuracy(forty), sent)
+    have = {"sig": first["sig"], "n": [20, 20]}
+    grown = update(_accuracy(forty), have)
     x, y = charts.accuracy_traces(forty)[0]
     assert "figure" not in grown and grown["extend"]["0"] == {"from": 20, "x": x[20:], "y": y[20:]}
-    assert _update(_accuracy(forty), sent)["extend"] == {}
-    # a new signature (here: the markers going) sends the whole figure again
-    assert "figure" in _update(_accuracy(forty, ("run", False)), sent)
+    assert update(_accuracy(forty), {"sig": first["sig"], "n": [len(x), len(x)]})["extend"] == {}
+    # a new signature (here: the markers going) sends the whole figure again, and so does a count that cannot be
+    assert "figure" in update(_accuracy(forty, ("run", False)), have)
+    assert "figure" in update(_accuracy(earlier), {"sig": first["sig"], "n": [21, 20]})
+    assert "figure" in update(_accuracy(forty), {"sig": first["sig"], "n": [20]})

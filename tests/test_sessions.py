@@ -40,9 +40,11 @@ def test_thirty_sessions_all_train_then_leave_and_nothing_outlives_them():
             training = lambda: all(s.progress_text.startswith("Running") and "samples/s" in s.progress_text for s in crowd.sessions)  # noqa: E731
             assert wait_until(training, 180), [s.progress_text for s in crowd.sessions if not s.progress_text.startswith("Running")][:5]
             assert 1 <= len(workers_of(pid)) <= 2
-            # One polling timer per training page: a second one (the sidebar's status line) cost the server a run
-            # each second per page, and where the two fired together the progress update was dropped
-            assert all(len(s.polling) == 1 for s in crowd.sessions), [s.polling for s in crowd.sessions]
+            # No training page polls through Streamlit (each poll would cost its browser a render of the whole page):
+            # every live panel follows its own feed, and gets news from it
+            assert all(s.following and not s.polling for s in crowd.sessions), [s.polling for s in crowd.sessions]
+            asked = [s.feed_requests for s in crowd.sessions]
+            assert wait_until(lambda: all(s.feed_requests >= n + 2 for s, n in zip(crowd.sessions, asked)), 60)
         finally:
             crowd.close()
         assert wait_until(lambda: not workers_of(pid), 120), "a run or a worker outlived its pages"

@@ -23,6 +23,7 @@ from playground.templates import default_spec
 from playground.view import View, parse_view
 from playground.training import TrainingJob, default_runs
 from playground.ui import run_records
+from playground.ui.live_feed import default_feeds
 
 SPEC, REV, LINK_ERROR, UPLOADED, NOTICE, LANG, VIEW = "spec", "rev", "link_error", "uploaded_dataset", "notice", "lang", "view"
 VIEW_PARAMS = ("present", "hide")
@@ -193,6 +194,7 @@ class JobSlot:
     reattachable: bool = False  # the job is registered: a reload of this browser's page finds it again
     pending_run: str | None = None  # from the address, waiting for this browser's key
     tried: set[str] = field(default_factory=set)
+    feed: str | None = None  # the token of the Train page's live panel feed (ui/live_feed.py)
 
     def stop(self) -> None:
         if self.job is not None:
@@ -200,6 +202,7 @@ class JobSlot:
 
     def release(self) -> None:
         """The session ended: a run its browser may reattach to waits out the grace period; any other stops."""
+        default_feeds().drop(self.feed)
         if self.job is not None and self.reattachable:
             default_runs().release(self.job)
         elif self.job is not None:

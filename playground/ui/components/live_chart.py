@@ -21,7 +21,6 @@ import streamlit as st
 from streamlit import config
 from streamlit.components.v1 import declare_component
 
-SENT = "_live_chart_sent"  # per chart id: (signature, points sent per trace) since the page's last full run
 FRONTEND = Path(__file__).with_name("frontend")
 # The element carries only this loader; the module itself is a static file the browser fetches once and caches
 _LOADER = "export default (c) => import(new URL(c.data.module, location.href).href).then((m) => m.default(c));"
@@ -58,31 +57,52 @@ def _urls() -> dict[str, str]:
     return {"module": f"{prefix}/{ours}/live_chart.js?v={version}", "plotly": f"{prefix}/{plotly_js}/plotly.min.js?v={plotly.__version__}"}
 
 
-def forget_sent() -> None:
-    """Call on every full run of the page: its charts may have been mounted afresh, so they get whole figures."""
-    st.session_state[SENT] = {}
+def signature_of(chart: Chart) -> str:
+    """A short name for everything of `chart` but its points: the browser keeps it beside the figure and says it back."""
+    return hashlib.blake2s(repr(chart.signature).encode(), digest_size=8).hexdigest()
 
 
-def _update(chart: Chart, sent: dict[str, tuple]) -> dict[str, Any]:
-    """What the browser needs for `chart`: the whole figure, or the points added since the last update."""
-    before = sent.get(chart.id)
-    out: dict[str, Any] = {"id": chart.id, "height": chart.height, "width": chart.width, "uirevision": f"{chart.id}:{chart.ui}"}
-    if before is None or before[0] != chart.signature:
+def update(chart: Chart, have: dict[str, Any] | None) -> dict[str, Any]:
+    """What the browser needs for `chart` when it has `have` of it ({"sig", "n": points per trace}, or None):
+    the whole figure when it has another (or none), else the points past those it has."""
+    sig = signature_of(chart)
+    out: dict[str, Any] = {"id": chart.id, "height": chart.height, "width": chart.width, "uirevision": f"{chart.id}:{chart.ui}", "sig": sig}
+    if not chart.traces:
+        out["fixed"] = True  # its signature says all: a browser that has this one keeps it
+    counts = have["n"] if have is not None and have["sig"] == sig else None
+    if counts is None or len(counts) < len(chart.traces) or any(n > len(x) for (x, _), n in zip(chart.traces, counts)):
         fig = chart.figure()
         out["figure"] = fig if isinstance(fig, str) else pio.to_json(fig, validate=False)
     else:
         out["extend"] = {str(i): {"from": n, "x": list(x[n:]), "y": list(y[n:])}
-                         for i, ((x, y), n) in enumerate(zip(chart.traces, before[1])) if len(x) != n}
-    sent[chart.id] = (chart.signature, [len(x) for x, _ in chart.traces])
+                         for i, ((x, y), n) in enumerate(zip(chart.traces, counts)) if len(x) != n}
     return out
 
 
-def live_charts(key: str, rows: list[list[Chart]], head: dict[str, Any] | None = None) -> None:
-    """Show `rows` of live charts in one element; each grows by its new points only.
+def rows_data(rows: list[list[Chart]], have: dict[str, dict[str, Any]] | None = None) -> list[list[dict[str, Any]]]:
+    """`rows` of charts as the browser needs them, given what it has of each (nothing, on a page run)."""
+    have = have or {}
+    return [[update(chart, have.get(chart.id)) for chart in row] for row in rows]
 
-    `head`, when given, goes above them: {"progress": {"text", "value" (0–1)}, "metrics": [{"label", "value",
-    "delta" (or None), "good"}]}. The browser shows it as text, never as HTML.
+
+def live_charts(key: str, rows: list[list[Chart]]) -> None:
+    """Show `rows` of charts in one element (sent whole: each page run may mount it afresh)."""
+    panel_element(key, rows_data(rows))
+
+
+def panel_element(key: str, rows: list[list[dict[str, Any]]], head: dict[str, Any] | None = None, feed: str | None = None,
+                  every: float | None = None) -> None:
+    """One element: `rows` of charts (as rows_data() makes them), and `head`, when given, above them:
+    {"progress": {"text", "value" (0–1)}, "metrics": [{"label", "value", "delta" (or None), "good"}]}, which
+    the browser shows as text, never as HTML.
+
+    `every` (seconds), while the panel is live: the browser asks `feed` (the address of this panel's feed, see
+    ui/live_feed.py) that often for what is new, and reruns the element's fragment when the feed says the status
+    changed; with no feed it reruns the fragment to poll.
     """
-    sent = st.session_state.setdefault(SENT, {})
-    data = {"rows": [[_update(chart, sent) for chart in row] for row in rows], "head": head, **_urls()}
-    _component(key=key, data=data, on_resync_change=forget_sent)
+    data = {"rows": rows, "head": head, "feed": feed, "every": every, **_urls()}
+    _component(key=key, data=data, on_poll_change=_rerun_only, on_changed_change=_rerun_only)
+
+
+def _rerun_only() -> None:
+    """A poll or a change of status asks the element's fragment to run again: that run reads what is new."""

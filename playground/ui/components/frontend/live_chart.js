@@ -1,9 +1,10 @@
 // The live panel of the Train page, in one element: the status line and its bar, the last epoch's numbers, and
 // rows of Plotly charts, each updated in place. The text is set as text (never as HTML) and changed only where
 // it changed. Every update calls Plotly.react on the same graph, so a zoom (layout.uirevision) and a hover label
-// (put back after each redraw) survive while a figure grows. Python sends a figure whole once, then only the new
-// points of its traces; a gap (a missed update) asks for every figure again. A growing chart is redrawn as often
-// as its cost allows (DRAW_SHARE), so a slow laptop keeps its cores for training.
+// (put back after each redraw) survive while a figure grows. A page run sends the panel whole; while the run
+// trains, the panel asks its feed (playground/ui/live_feed.py) for news, saying which figures it has, and gets
+// only their new points: no Streamlit run, so nothing else on the page is rendered again. A growing chart is
+// redrawn as often as its cost allows (DRAW_SHARE), so a slow laptop keeps its cores for training.
 const STYLE = `
   .pg-progress {margin: 0 0 0.9rem 0;}
   .pg-progress-text {font-size: 0.875rem; line-height: 1.6; margin-bottom: 0.35rem; overflow-wrap: anywhere;}
@@ -21,10 +22,11 @@ if (!document.getElementById("pg-live-style")) {
   document.head.appendChild(Object.assign(document.createElement("style"), { id: "pg-live-style", textContent: STYLE }));
 }
 
-// Growing charts take at most this share of the browser's time, all together: after redraws that took d ms,
-// the next ones wait d / DRAW_SHARE ms (a fast laptop redraws at every update, twice a second; a slow one about
-// once a second, while the status line and the numbers still change at every update)
-const DRAW_SHARE = 0.05;
+// Growing charts take at most this share of the browser's time, all together: after redraws that cost d ms, the
+// next ones wait d / DRAW_SHARE ms. The cost counts Plotly's script and the style, layout and paint of the frame
+// that shows it (a fast laptop redraws at every update, twice a second; a slow one about once a second, while the
+// status line and the numbers still change at every update)
+const DRAW_SHARE = 0.04;
 const growing = { boxes: new Set(), next: 0, timer: 0 };
 
 function drawGrown(boxes) {
@@ -44,8 +46,16 @@ function drawGrowing() {
   const began = performance.now();
   growing.boxes.forEach((box) => box.isConnected && draw(box));
   growing.boxes.clear();
-  const now = performance.now();
-  growing.next = now + (now - began) / DRAW_SHARE;
+  const scripted = performance.now() - began;
+  growing.next = performance.now() + scripted / DRAW_SHARE;
+  // The frame that shows the redraw: a task queued from its animation callback runs once it is painted
+  requestAnimationFrame(() => {
+    const frame = performance.now();
+    setTimeout(() => {
+      const cost = scripted + performance.now() - frame;
+      growing.next = Math.max(growing.next, began + cost / DRAW_SHARE);
+    }, 0);
+  });
 }
 
 function element(tag, className, parent) {
@@ -130,7 +140,7 @@ function chartBox(id) {
   box.className = "pg-live-chart";
   box.dataset.chart = id;
   box.style.minWidth = "0";
-  box.pg = { figure: null, revision: 0, dragging: false, stale: false, hover: null, visible: true };
+  box.pg = { figure: null, sig: null, revision: 0, dragging: false, stale: false, hover: null, visible: true };
   onScreen.observe(box);
   // While a zoom box is being dragged, redraws wait: one would cancel the drag
   const release = () => { if (box.pg.dragging) { box.pg.dragging = false; if (box.pg.stale) draw(box); } };
@@ -185,23 +195,38 @@ function extend(figure, parts) {
 const RESYNC = 0, REDRAW = 1, SAME = 2, GROWN = 3;
 
 // Fold one chart's update into its box: REDRAW (a new figure), GROWN (new points), SAME (nothing new), or
-// RESYNC (it needs the whole figure again)
+// RESYNC (its points do not fit: it asks for the whole figure next time)
 function update(box, chart) {
   const state = box.pg;
   box.style.height = `${chart.height}px`;
   const parts = chart.extend || {};
-  if (chart.figure) {
+  const drawn = Boolean(box.querySelector(".main-svg"));
+  if (chart.figure && chart.fixed && chart.sig === state.sig && state.figure && drawn) {
+    return SAME; // a figure its signature fully names, and this one has it
+  } else if (chart.figure) {
     state.figure = typeof chart.figure === "string" ? JSON.parse(chart.figure) : chart.figure;
+    state.sig = chart.sig;
     keepZoom(box.layout, state.figure.layout, chart.uirevision); // box.layout: the layout Plotly drew last
-  } else if (!state.figure || !extend(state.figure, parts)) {
+  } else if (!state.figure || chart.sig !== state.sig || !extend(state.figure, parts)) {
     state.figure = null;
+    state.sig = null;
     return RESYNC;
-  } else if (!Object.keys(parts).length && box.querySelector(".main-svg")) {
+  } else if (!Object.keys(parts).length && drawn) {
     return SAME;
   }
   state.figure.layout.uirevision = chart.uirevision;
   state.figure.layout.datarevision = ++state.revision;
-  return chart.figure || !box.querySelector(".main-svg") ? REDRAW : GROWN;
+  return chart.figure || !drawn ? REDRAW : GROWN;
+}
+
+// What this panel has of each chart: its signature and the points of each trace (the feed sends what is past them)
+function have(root) {
+  const out = {};
+  root.querySelectorAll(".pg-live-chart").forEach((box) => {
+    const { figure, sig } = box.pg;
+    if (figure && sig) out[box.dataset.chart] = { sig, n: figure.data.map((trace) => (Array.isArray(trace.x) ? trace.x.length : 0)) };
+  });
+  return out;
 }
 
 function layout(root, rows) {
@@ -224,18 +249,53 @@ function layout(root, rows) {
   return placed;
 }
 
-export default function ({ data, parentElement, setTriggerValue }) {
+// Show one update of the panel (a page run's, or the feed's answer): its head, then its charts
+function show(parentElement, data) {
   head(parentElement, data.head);
   const root = parentElement.querySelector(":scope > .pg-live-charts") || parentElement.appendChild(
     Object.assign(document.createElement("div"), { className: "pg-live-charts" }));
   const placed = layout(root, data.rows);
   const outcome = placed.map(([box, chart]) => update(box, chart));
-  if (outcome.includes(RESYNC)) {
-    setTriggerValue("resync", true);
-    return;
-  }
   loadPlotly(data.plotly).then(() => {
     placed.forEach(([box], i) => outcome[i] === REDRAW && draw(box)); // a new figure: at once
     drawGrown(placed.filter((_, i) => outcome[i] === GROWN).map(([box]) => box));
   });
+  return root;
+}
+
+// While the run trains, ask the feed for news every `every` seconds, each time after the last answer came (a slow
+// server is asked less often, never twice at once). A change of status, or a feed that is gone (the page ran again,
+// or its session ended), reruns the element's fragment once: that run draws the page as it is now. Without a feed,
+// that rerun is the poll.
+function follow(parentElement, data, root, setTriggerValue) {
+  const feed = parentElement.pgFeed || (parentElement.pgFeed = { timer: 0, run: 0 });
+  clearTimeout(feed.timer);
+  const run = ++feed.run; // a newer page run's data ends this loop
+  const plotly = data.plotly;
+  const after = (seconds, next) => { feed.timer = setTimeout(() => run === feed.run && next(), seconds * 1000); };
+  const rerun = (name) => { feed.run++; setTriggerValue(name, Date.now()); };
+  const ask = async () => {
+    let answer;
+    try {
+      const response = await fetch(data.feed, { method: "POST", cache: "no-store", credentials: "same-origin",
+        headers: { "Content-Type": "application/json" }, body: JSON.stringify({ have: have(root) }) });
+      if (run !== feed.run) return;
+      if (response.status === 410) return rerun("changed");
+      if (!response.ok) return rerun("poll"); // a feed that cannot answer: this poll goes through Streamlit
+      answer = await response.json();
+    } catch (e) {
+      if (run === feed.run) after(Math.min(5, 2 * data.every), ask); // no answer (a network blip): ask again, a little later
+      return;
+    }
+    if (run !== feed.run) return;
+    show(parentElement, { ...answer, plotly });
+    if (answer.changed) return rerun("changed");
+    if (answer.every) after(answer.every, ask);
+  };
+  if (data.every) after(data.every, data.feed ? ask : () => rerun("poll"));
+}
+
+export default function ({ data, parentElement, setTriggerValue }) {
+  const root = show(parentElement, data);
+  follow(parentElement, data, root, setTriggerValue);
 }
