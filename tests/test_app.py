@@ -50,3 +50,29 @@ def test_train_page_in_chinese():
     at.run()
     assert any(s.value.startswith("完成 1 轮训练") for s in at.success), [s.value for s in at.success]
     assert metrics(at)["测试准确率"].endswith("%")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_stop_then_reset_says_so_and_starts_afresh(lang):
+    """Start, Stop, Reset: a stopped panel asks for nothing more, and Reset brings fresh weights, said once in the
+    page's language."""
+    from playground.i18n import t, using
+
+    spec = load_example("mlp_spiral")
+    spec["training"]["epochs"] = 1000
+    at = app(spec, lang=lang)
+    at.switch_page("pages/train.py").run()
+    at.button(key="btn-start").click().run()
+    assert live_panel(at)["every"], "a running panel stays live"
+    at.button(key="btn-stop").click().run()
+    no_exception(at)
+    assert not live_panel(at)["every"], "a stopped panel asks for nothing more"
+    at.button(key="btn-reset").click().run()
+    no_exception(at)
+    with using(lang):
+        said, idle = t("train.notice.reset"), t("train.state.idle")
+    shown = lambda: [str(i.value).replace("\\", "") for i in at.info]  # noqa: E731  (the text is shown escaped)
+    assert said in shown(), shown()
+    assert live_panel(at)["head"]["progress"]["text"].startswith(idle) and at.button(key="btn-stop").disabled
+    at.run()
+    assert said not in shown(), "said once"

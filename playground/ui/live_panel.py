@@ -48,9 +48,8 @@ class Options:
 
 
 def has_map(a: Analysis) -> bool:
-    """1-D and 2-D inputs get a live decision map (or prediction curve) beside the loss."""
-    ds = a.dataset
-    return ds is not None and ds.input_kind == "float" and ds.input_shape in ((2,), (1,))
+    """1-D and 2-D inputs get a live decision map (or prediction curve) beside the loss, as on Inspect."""
+    return a.dataset is not None and inspection.map_kind(a.dataset) is not None
 
 
 class Panel:
@@ -118,7 +117,7 @@ class Panel:
         a, o = self.analysis, self.options
         ds, model = a.dataset, self.job.model_copy(wait=MAP_WAIT_SECONDS)
         test = (ds.x_test, ds.y_test) if o.show_test else (None, None)
-        if ds.input_shape == (2,):
+        if inspection.map_kind(ds) == "grid":
             fig = figs.decision_boundary(inspection.decision_grid(model, a, ds, resolution=60), ds.x_train, ds.y_train, *test)
         else:
             fig = figs.regression_curve(inspection.decision_curve(model, a, ds), ds.x_train, ds.y_train, *test)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from playground.analysis import Analysis
-from playground.i18n import t
+from playground.i18n import msg, t
 from playground.training import Snapshot, TrainingJob, default_pool
 from playground.ui import sampling as sampling_ui
 from playground.ui import run_records, state

@@ -201,7 +201,8 @@ function update(box, chart) {
   box.style.height = `${chart.height}px`;
   const parts = chart.extend || {};
   const drawn = Boolean(box.querySelector(".main-svg"));
-  if (chart.figure && chart.fixed && chart.sig === state.sig && state.figure && drawn) {
+  const known = chart.sig === state.sig && Boolean(state.figure); // the same figure, perhaps with more points
+  if (chart.figure && chart.fixed && known && drawn) {
     return SAME; // a figure its signature fully names, and this one has it
   } else if (chart.figure) {
     state.figure = typeof chart.figure === "string" ? JSON.parse(chart.figure) : chart.figure;
@@ -216,7 +217,8 @@ function update(box, chart) {
   }
   state.figure.layout.uirevision = chart.uirevision;
   state.figure.layout.datarevision = ++state.revision;
-  return chart.figure || !drawn ? REDRAW : GROWN;
+  // A figure of a new signature is drawn at once; the same one sent whole again (a page run) grows in turn
+  return (chart.figure && !known) || !drawn ? REDRAW : GROWN;
 }
 
 // What this panel has of each chart: its signature and the points of each trace (the feed sends what is past them)
