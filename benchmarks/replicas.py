@@ -3,8 +3,8 @@
     python benchmarks/replicas.py            # minutes: about 12 on this shared machine at a load average of 15
 
 The setup of tests/test_deploy_replicas.py (the shipped nginx config on loopback, two `streamlit run app.py`,
-protocol clients from benchmarks/wsclient.py that load the page, keep the session's cookies and fire the
-fragments' timers as the browser does), measured instead of asserted:
+protocol clients from benchmarks/wsclient.py that load the page, keep the session's cookies, and fire the
+fragments' timers and follow the live panel's feed through nginx as the browser does), measured instead of asserted:
 - connecting: page load, then websocket and first page run, per browser (ten at a time);
 - how the class spreads over the replicas; ten of them training the spiral MLP at once (epochs each trains in
   a 20 s window, the longest gap between two progress updates of a page); every websocket dropped and reopened;
