@@ -35,6 +35,8 @@ def _train(page, button: str) -> None:
     page.wait_for_function("old => { const r = new URLSearchParams(location.search).get('run'); return r && r !== old }", arg=before)
     page.wait_for_function("() => { const p = document.querySelectorAll('[data-testid=pg-progress]');"
                            " return p.length === 1 && p[0].innerText.startsWith('Finished') }", timeout=120_000)
+    # the page's own run after the end (the live panel's feed may say "Finished" a moment before it): Restart again
+    expect(page.get_by_role("button", name="Restart")).to_be_enabled(timeout=60_000)
     wait_idle(page)
 
 

@@ -14,8 +14,8 @@ command, no weights, no other run. The request says which figures the browser ha
 the points of each trace), read by one typed parser with limits; the answer is what it lacks.
 
 The route is mounted by app.py's `st.App` (so `streamlit run app.py` serves it). Where the app runs without it
-(AppTest, or a server that does not mount it), panels get no feed address and their component reruns its
-fragment to poll, as before.
+(AppTest, or a host that runs the pages without app.py's route), panels get no feed address and their fragment
+polls by its own timer, as before.
 """
 from __future__ import annotations
 
@@ -114,9 +114,14 @@ def default_feeds() -> Feeds:
         return _DEFAULT[0]
 
 
+def served() -> bool:
+    """True where app.py's server has mounted the feed's route."""
+    return bool(_served)
+
+
 def address(token: str) -> str | None:
     """Where a page's browser asks for its panel's news; None where this server does not serve the feed."""
-    if not _served:
+    if not served():
         return None
     from streamlit import config
 

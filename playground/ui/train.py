@@ -17,8 +17,8 @@ from playground.ui import sampling as sampling_ui
 from playground.ui import run_records, state
 from playground.ui.components.browser_key import browser_key
 from playground.ui.components.live_chart import panel_element
-from playground.ui.live_feed import address, default_feeds
-from playground.ui.live_panel import LIVE, Options, Panel, has_map
+from playground.ui.live_feed import address, default_feeds, served
+from playground.ui.live_panel import LIVE, Options, Panel, has_map, poll_seconds
 from playground.ui.widgets import PRESENT_SCALE
 
 STEP_WAIT = 1.0  # Step waits for its batch, so the redraw right after shows it
@@ -123,7 +123,8 @@ def live_panel(a: Analysis) -> None:
     One element, because each element a Streamlit run sends costs the browser a render of the whole page. While
     the run waits or trains, the element's browser asks the panel's feed for news (no script run); a change of
     status makes it rerun the fragment, which reruns the page once, so the buttons and the banner follow.
-    Where no feed is served (AppTest), the element reruns the fragment to poll.
+    Where no feed is served (AppTest, a host that runs the pages without app.py's route), the fragment polls
+    by its own timer instead, as DESIGN.md's live panel does.
     """
     job = state.job_slot().job
     shown = job.snapshot().status if job is not None else "idle"
@@ -132,7 +133,7 @@ def live_panel(a: Analysis) -> None:
                       show_test=has_map(charted) and st.session_state.get("show-test", False),
                       scale=PRESENT_SCALE if state.view().present else 1.0)
 
-    @st.fragment
+    @st.fragment(run_every=poll_seconds() if shown in LIVE and not served() else None)
     def live() -> None:
         job = state.job_slot().job
         if job is None:

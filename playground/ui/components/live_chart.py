@@ -98,11 +98,11 @@ def panel_element(key: str, rows: list[list[dict[str, Any]]], head: dict[str, An
 
     `every` (seconds), while the panel is live: the browser asks `feed` (the address of this panel's feed, see
     ui/live_feed.py) that often for what is new, and reruns the element's fragment when the feed says the status
-    changed; with no feed it reruns the fragment to poll.
+    changed (or is gone).
     """
     data = {"rows": rows, "head": head, "feed": feed, "every": every, **_urls()}
-    _component(key=key, data=data, on_poll_change=_rerun_only, on_changed_change=_rerun_only)
+    _component(key=key, data=data, on_changed_change=_rerun_only)
 
 
 def _rerun_only() -> None:
-    """A poll or a change of status asks the element's fragment to run again: that run reads what is new."""
+    """A change of status asks the element's fragment to run again: that run draws what is new."""

@@ -268,8 +268,8 @@ function show(parentElement, data) {
 
 // While the run trains, ask the feed for news every `every` seconds, each time after the last answer came (a slow
 // server is asked less often, never twice at once). A change of status, or a feed that is gone (the page ran again,
-// or its session ended), reruns the element's fragment once: that run draws the page as it is now. Without a feed,
-// that rerun is the poll.
+// or its session ended), reruns the element's fragment once: that run draws the page as it is now. (Without a feed,
+// the fragment polls by its own timer.)
 function follow(parentElement, data, root, setTriggerValue) {
   const feed = parentElement.pgFeed || (parentElement.pgFeed = { timer: 0, run: 0 });
   clearTimeout(feed.timer);
@@ -284,7 +284,7 @@ function follow(parentElement, data, root, setTriggerValue) {
         headers: { "Content-Type": "application/json" }, body: JSON.stringify({ have: have(root) }) });
       if (run !== feed.run) return;
       if (response.status === 410) return rerun("changed");
-      if (!response.ok) return rerun("poll"); // a feed that cannot answer: this poll goes through Streamlit
+      if (!response.ok) return rerun("changed"); // a feed that cannot answer: the fragment draws the panel afresh
       answer = await response.json();
     } catch (e) {
       if (run === feed.run) after(Math.min(5, 2 * data.every), ask); // no answer (a network blip): ask again, a little later
@@ -295,7 +295,7 @@ function follow(parentElement, data, root, setTriggerValue) {
     if (answer.changed) return rerun("changed");
     if (answer.every) after(answer.every, ask);
   };
-  if (data.every) after(data.every, data.feed ? ask : () => rerun("poll"));
+  if (data.every && data.feed) after(data.every, ask);
 }
 
 export default function ({ data, parentElement, setTriggerValue }) {
