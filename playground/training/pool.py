@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from playground.i18n import msg
+from playground.once import per_process
 from playground.training import protocol, worker
 
 if TYPE_CHECKING:
@@ -227,14 +228,9 @@ class Pool:
                 return
 
 
-_DEFAULT: list[Pool] = []
-_DEFAULT_LOCK = threading.Lock()
-
-
+@per_process
 def default_pool() -> Pool:
     """The server's one pool, made on first use and shut down at exit."""
-    with _DEFAULT_LOCK:
-        if not _DEFAULT:
-            _DEFAULT.append(Pool())
-            atexit.register(_DEFAULT[0].shutdown)
-        return _DEFAULT[0]
+    pool = Pool()
+    atexit.register(pool.shutdown)
+    return pool

@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from playground.once import per_process
+
 if TYPE_CHECKING:
     from playground.training.jobs import TrainingJob
 
@@ -96,13 +98,7 @@ class Runs:
                 return
 
 
-_DEFAULT: list[Runs] = []
-_DEFAULT_LOCK = threading.Lock()
-
-
+@per_process
 def default_runs() -> Runs:
     """The server's one registry, made on first use."""
-    with _DEFAULT_LOCK:
-        if not _DEFAULT:
-            _DEFAULT.append(Runs())
-        return _DEFAULT[0]
+    return Runs()

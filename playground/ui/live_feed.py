@@ -28,6 +28,8 @@ from typing import Any, AsyncIterator, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from playground.once import per_process
+
 IDLE_SECONDS = 600.0  # a feed nobody asked for in this long is forgotten (a page's next run makes a new one)
 MAX_BODY = 4096  # bytes: what a browser says it has, for at most a few charts
 PATH = "/_pg/live/{token}"
@@ -102,16 +104,10 @@ class Feeds:
             return len(self._panels)
 
 
-_DEFAULT: list[Feeds] = []
-_DEFAULT_LOCK = threading.Lock()
-
-
+@per_process
 def default_feeds() -> Feeds:
     """The server's one registry, made on first use."""
-    with _DEFAULT_LOCK:
-        if not _DEFAULT:
-            _DEFAULT.append(Feeds())
-        return _DEFAULT[0]
+    return Feeds()
 
 
 def served() -> bool:
