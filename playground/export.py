@@ -6,6 +6,7 @@ values), identifiers come from the registries, and the result is parsed with `as
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import math
 
@@ -17,10 +18,21 @@ from playground.losses import LOSSES
 from playground.optimizers import lr_factor
 
 
+def _parse(source: str) -> ast.Module:
+    """ast.parse, once more if it fails spuriously: CPython 3.11 counts the depth of every thread's AST conversion
+    in one shared counter, so another thread parsing at the same moment can make it raise SystemError
+    (gh-106905; seen in the test suite, where Streamlit's script threads parse pages)."""
+    try:
+        return ast.parse(source)
+    except SystemError:
+        return ast.parse(source)
+
+
+@functools.cache
 def _source_without_header(module) -> str:
     """A module's code after its docstring and imports (the export writes its own imports once)."""
     source = inspect.getsource(module)
-    body = ast.parse(source).body
+    body = _parse(source).body
     first = next(node for node in body if not isinstance(node, (ast.Expr, ast.Import, ast.ImportFrom)))
     return "\n".join(source.splitlines()[first.lineno - 1 - len(getattr(first, "decorator_list", [])):]).strip()
 
@@ -179,5 +191,5 @@ if __name__ == "__main__":
     print("output shape:", tuple(y.shape))
     print("parameters:", sum(p.numel() for p in model.parameters()))
 '''
-    ast.parse(code)  # the file is Python before anyone downloads it
+    _parse(code)  # the file is Python before anyone downloads it
     return code
