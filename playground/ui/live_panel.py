@@ -62,10 +62,6 @@ class Panel:
         self._map = ("", -1, 0.0)  # the run, the step the decision map shows, and when it moved on
         self._lock = threading.Lock()
 
-    @property
-    def live(self) -> bool:
-        return self.shown[0] in LIVE
-
     def data(self, have: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
         """{"head", "rows", "status", "changed", "every"}: the charts as updates of what the browser has (`have`)."""
         with i18n.using(self.options.lang):

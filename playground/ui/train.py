@@ -135,14 +135,16 @@ def live_panel(a: Analysis) -> None:
 
     @st.fragment(run_every=poll_seconds() if shown in LIVE and not served() else None)
     def live() -> None:
-        job = state.job_slot().job
-        if job is None:
-            st.info(t("train.panel.reattaching" if state.job_slot().pending_run else "train.panel.press_start"))
-        elif job.snapshot().status != shown:
+        slot = state.job_slot()
+        job = slot.job
+        snap = job.snapshot() if job is not None else None
+        if snap is None:
+            st.info(t("train.panel.reattaching" if slot.pending_run else "train.panel.press_start"))
+        elif snap.status != shown:
             st.rerun(scope="app")
         else:
-            _banner(job.snapshot())
-        slot, panel = state.job_slot(), Panel(charted, job, options)
+            _banner(snap)
+        panel = Panel(charted, job, options)
         slot.feed = default_feeds().add(panel, replaces=slot.feed)  # the page's last panel; forgotten with the session
         data = panel.data()
         panel_element("charts", data["rows"], data["head"], feed=address(slot.feed), every=data["every"])
